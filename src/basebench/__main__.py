@@ -1,0 +1,3 @@
+from basebench.cli import main
+
+raise SystemExit(main())

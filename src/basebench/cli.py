@@ -1,0 +1,60 @@
+"""The ``basebench`` command line: one module per subcommand, like asv.
+
+Each module in :mod:`basebench.commands` exposes ``HELP`` (one line), ``add_arguments(parser)``
+and ``run(args) -> int``. Errors the user can fix are raised as :class:`basebench.errors.UserError`
+and printed here as one clear message with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from basebench import __version__
+from basebench.errors import UserError
+
+COMMANDS = ("doctor", "clean")
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"basebench.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="basebench",
+        description="Which Docker base image should a Python team ship on? Build time, "
+        "runtime on musl vs glibc, and image size, measured.",
+    )
+    parser.add_argument("--version", action="version", version=f"basebench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = _load(name)
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._module.run(args))
+    except UserError as exc:
+        print(f"basebench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # Finished results are already on disk (every write is atomic); say so and stop.
+        print(
+            f"\nbasebench {args.command}: interrupted; results written so far are kept.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

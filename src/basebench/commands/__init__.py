@@ -1,0 +1,1 @@
+"""One module per ``basebench`` subcommand (HELP, add_arguments, run)."""

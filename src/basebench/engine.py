@@ -1,0 +1,551 @@
+"""The one place that talks to Docker.
+
+docker-py drives the engine API (containers, images, inspect, sizes, removal). Builds go through a
+docker CLI, because docker-py's ``images.build()`` only speaks the classic builder and we need
+BuildKit (secrets, cache mounts, multi-stage targets). Every object the suite creates carries the
+label ``org.basebench.managed=true`` so that ``basebench clean`` can remove exactly those.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from basebench.errors import BuildFailed, EngineUnavailable, UserError
+from basebench.netconf import CA_SECRET_ID, NetworkSettings
+
+MANAGED_LABEL = "org.basebench.managed"
+RUN_LABEL = "org.basebench.run"
+KIND_LABEL = "org.basebench.kind"  # "rootfs", "base", "app", "workload", "test"
+# Images pass their labels on to every image built FROM them and to every container run from
+# them, so "managed=true" alone cannot tell our objects from a user's. Two labels that are not
+# inherited in a way that could fool us decide what `clean` may remove:
+#   - images carry the tag we gave them; an image is ours only while it still has that tag;
+#   - containers and volumes carry OBJECT_LABEL, which we set on creation and images never have.
+REF_LABEL = "org.basebench.ref"
+OBJECT_LABEL = "org.basebench.object"
+MANAGED_FILTER = f"{MANAGED_LABEL}=true"
+
+BUILD_LOG_TAIL_LINES = 25
+
+
+# --------------------------------------------------------------------------------------------
+# Finding a CLI that can do BuildKit builds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildKitCLI:
+    path: str
+    version: str
+    how: str  # "buildx plugin" or "built-in BuildKit (DOCKER_BUILDKIT=1)"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Harmless with buildx, required for the 20.10 CLI's built-in BuildKit.
+        env["DOCKER_BUILDKIT"] = "1"
+        return env
+
+
+def _cli_candidates() -> list[str]:
+    """BASEBENCH_DOCKER_CLI first, then every ``docker`` on PATH, then Debian's /usr/bin/docker."""
+    seen: list[str] = []
+    explicit = os.environ.get("BASEBENCH_DOCKER_CLI")
+    if explicit:
+        seen.append(explicit)
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(directory or ".", "docker")
+        if os.access(candidate, os.X_OK) and os.path.realpath(candidate) not in {
+            os.path.realpath(p) for p in seen
+        }:
+            seen.append(candidate)
+    if os.access("/usr/bin/docker", os.X_OK) and "/usr/bin/docker" not in seen:
+        seen.append("/usr/bin/docker")
+    return seen
+
+
+def _quiet(cmd: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(cmd), capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL
+    )
+
+
+def probe_buildkit_cli(path: str) -> BuildKitCLI | str:
+    """A usable CLI, or a sentence saying why this one cannot do BuildKit."""
+    try:
+        version_run = _quiet([path, "version", "--format", "{{.Client.Version}}"])
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{path}: cannot run ({exc})"
+    version = version_run.stdout.strip() or "unknown"
+    try:
+        buildx = _quiet([path, "buildx", "version"])
+    except (OSError, subprocess.TimeoutExpired):
+        buildx = None
+    if buildx is not None and buildx.returncode == 0:
+        return BuildKitCLI(path, version, "buildx plugin")
+    major = re.match(r"(\d+)\.", version)
+    # Before 23.0 the CLI carried BuildKit itself and DOCKER_BUILDKIT=1 switched it on; from 23.0
+    # on `docker build` is an alias for buildx and fails without the plugin.
+    if major and int(major.group(1)) < 23:
+        return BuildKitCLI(path, version, "built-in BuildKit (DOCKER_BUILDKIT=1)")
+    return f"{path} (client {version}) has no buildx plugin"
+
+
+def find_buildkit_cli() -> BuildKitCLI:
+    reasons = []
+    for candidate in _cli_candidates():
+        found = probe_buildkit_cli(candidate)
+        if isinstance(found, BuildKitCLI):
+            return found
+        reasons.append(found)
+    tried = "; ".join(reasons) or "no docker CLI on PATH"
+    raise EngineUnavailable(
+        "no docker CLI here can do BuildKit builds ("
+        + tried
+        + "). Install the buildx plugin (Debian/Ubuntu: apt-get install docker-buildx, or "
+        "docker-buildx-plugin from Docker's repository), or Debian's docker.io whose 20.10 CLI "
+        "has BuildKit built in, or point BASEBENCH_DOCKER_CLI at a docker CLI that can."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Build log parsing: BuildKit's plain progress gives each step a number, a name and a duration.
+# --------------------------------------------------------------------------------------------
+
+_STEP_NAME = re.compile(r"^#(\d+) (\[.+)$")
+_STEP_DONE = re.compile(r"^#(\d+) DONE (\d+(?:\.\d+)?)s$")
+_STEP_CACHED = re.compile(r"^#(\d+) CACHED$")
+
+
+@dataclass
+class StepTiming:
+    number: int
+    name: str
+    seconds: float | None = None
+    cached: bool = False
+
+
+def parse_step_timings(lines: Sequence[str]) -> list[StepTiming]:
+    """Per-step durations from ``--progress=plain`` output (steps named ``[stage n/m] INSTR``)."""
+    steps: dict[int, StepTiming] = {}
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if m := _STEP_NAME.match(line):
+            number = int(m.group(1))
+            steps.setdefault(number, StepTiming(number, m.group(2)))
+        elif m := _STEP_DONE.match(line):
+            number = int(m.group(1))
+            if number in steps:
+                steps[number].seconds = float(m.group(2))
+        elif m := _STEP_CACHED.match(line):
+            number = int(m.group(1))
+            if number in steps:
+                steps[number].cached = True
+    return sorted(steps.values(), key=lambda s: s.number)
+
+
+@dataclass
+class BuildResult:
+    tag: str
+    image_id: str
+    log_path: Path
+    seconds: float
+    steps: list[StepTiming] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    output: str
+    seconds: float
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------------------------
+
+
+def connect() -> docker.DockerClient:
+    """docker-py client from the environment (DOCKER_HOST etc.), or a clear error."""
+    try:
+        client = docker.from_env(timeout=300)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise EngineUnavailable(
+            f"no Docker engine answers at {host} ({exc}). Start it (Debian/Ubuntu: "
+            "apt-get install docker.io, then `dockerd &` or `systemctl start docker`; "
+            "Docker Desktop: start the app) or set DOCKER_HOST."
+        ) from None
+    return client
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        network: NetworkSettings | None = None,
+        run_id: str = "",
+        log_dir: Path | None = None,
+        client: docker.DockerClient | None = None,
+    ) -> None:
+        self.client = client or connect()
+        self.network = network or NetworkSettings()
+        self.run_id = run_id
+        self.log_dir = log_dir or Path(".basebench/logs")
+        self._cli: BuildKitCLI | None = None
+
+    # -- labels --------------------------------------------------------------------------
+
+    def labels(
+        self,
+        kind: str,
+        extra: Mapping[str, str] | None = None,
+        *,
+        ref: str = "",
+        obj: str = "",
+    ) -> dict[str, str]:
+        """Labels for a new object: ``ref`` for images (their tag), ``obj`` for the others."""
+        labels = {MANAGED_LABEL: "true", KIND_LABEL: kind}
+        if self.run_id:
+            labels[RUN_LABEL] = self.run_id
+        if ref:
+            labels[REF_LABEL] = ref
+        if obj:
+            labels[OBJECT_LABEL] = obj
+        labels.update(extra or {})
+        return labels
+
+    # -- facts -----------------------------------------------------------------------------
+
+    @property
+    def cli(self) -> BuildKitCLI:
+        if self._cli is None:
+            self._cli = find_buildkit_cli()
+        return self._cli
+
+    def server_info(self) -> dict[str, Any]:
+        info = self.client.info()
+        version = self.client.version()
+        return {
+            "docker_server_version": version.get("Version", "unknown"),
+            "api_version": version.get("ApiVersion", "unknown"),
+            "storage_driver": info.get("Driver", "unknown"),
+            "cgroup_version": info.get("CgroupVersion", "unknown"),
+            "cgroup_driver": info.get("CgroupDriver", "unknown"),
+            "operating_system": info.get("OperatingSystem", "unknown"),
+            "docker_root_dir": info.get("DockerRootDir", ""),
+            "ncpu": info.get("NCPU"),
+            "mem_total": info.get("MemTotal"),
+        }
+
+    def registry_answers(self, reference: str = "python:3-slim", timeout_s: float = 15.0) -> bool:
+        """Does a registry serve ``reference``? Asks for its manifest only; pulls nothing."""
+        client = docker.from_env(timeout=int(timeout_s))
+        try:
+            client.api.inspect_distribution(reference)  # type: ignore[no-untyped-call]
+        except (docker.errors.DockerException, OSError):
+            return False
+        finally:
+            client.close()
+        return True
+
+    def image_exists(self, reference: str) -> bool:
+        try:
+            self.client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    def inspect_image(self, reference: str) -> dict[str, Any]:
+        try:
+            attrs: dict[str, Any] = self.client.images.get(reference).attrs
+        except docker.errors.ImageNotFound:
+            raise UserError(f"image {reference} does not exist on this engine") from None
+        return attrs
+
+    def image_history(self, reference: str) -> list[dict[str, Any]]:
+        history: list[dict[str, Any]] = self.client.api.history(reference)  # type: ignore[no-untyped-call]
+        return history
+
+    def save_image(self, reference: str) -> Iterator[bytes]:
+        """The image as ``docker save`` writes it: a tar stream, in chunks."""
+        yield from self.client.images.get(reference).save(named=True)
+
+    def pull(self, reference: str) -> str:
+        try:
+            image = self.client.images.pull(reference)
+        except docker.errors.DockerException as exc:
+            raise UserError(
+                f"cannot pull {reference}: {exc}. Without a registry use --base-source local."
+            ) from None
+        return str(image.id)
+
+    # -- builds ----------------------------------------------------------------------------
+
+    def build(
+        self,
+        context: Path,
+        *,
+        tag: str,
+        kind: str,
+        dockerfile: Path | None = None,
+        target: str | None = None,
+        build_args: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        no_cache: bool = False,
+        log_name: str | None = None,
+    ) -> BuildResult:
+        """BuildKit build through the CLI, output streamed to a log file per build."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", log_name or tag)
+        log_path = self.log_dir / f"build-{safe}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        iid_file = log_path.with_suffix(".iid")
+        cmd = [self.cli.path, "build", "--progress=plain", "--tag", tag, "--iidfile", str(iid_file)]
+        if self.network.mode != "default":
+            cmd += ["--network", self.network.mode]
+        if dockerfile is not None:
+            cmd += ["--file", str(dockerfile)]
+        if target:
+            cmd += ["--target", target]
+        if no_cache:
+            cmd.append("--no-cache")
+        # Proxy variables are Docker's predefined build args: they reach RUN steps but are kept
+        # out of `docker history` unless a Dockerfile declares them.
+        for key, value in {**self.network.proxies, **(build_args or {})}.items():
+            cmd += ["--build-arg", f"{key}={value}"]
+        for key, value in self.labels(kind, labels, ref=tag).items():
+            cmd += ["--label", f"{key}={value}"]
+        if self.network.ca_bundle is not None:
+            cmd += ["--secret", f"id={CA_SECRET_ID},src={self.network.ca_bundle.path}"]
+        cmd.append(str(context))
+
+        tail: deque[str] = deque(maxlen=BUILD_LOG_TAIL_LINES)
+        lines: list[str] = []
+        start = time.perf_counter()
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write("$ " + " ".join(cmd) + "\n")
+            log.flush()
+            proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                errors="replace",
+                env=self.cli.environment(),
+            )
+            assert proc.stdout is not None
+            try:
+                for line in proc.stdout:
+                    log.write(line)
+                    tail.append(line.rstrip("\n"))
+                    if line.startswith("#"):
+                        lines.append(line)
+                code = proc.wait()
+            except BaseException:
+                # Ctrl-C: stop the build too, and keep its log.
+                proc.terminate()
+                proc.wait(timeout=30)
+                raise
+        seconds = time.perf_counter() - start
+        if code != 0:
+            summary = "\n".join(f"    {t}" for t in tail)
+            raise BuildFailed(
+                f"docker build of {tag} failed (exit {code}). Last lines:\n{summary}\n"
+                f"  full log: {log_path}",
+                str(log_path),
+            )
+        image_id = iid_file.read_text().strip()
+        iid_file.unlink(missing_ok=True)
+        return BuildResult(tag, image_id, log_path, seconds, parse_step_timings(lines))
+
+    def import_rootfs(
+        self, tar_stream: Any, *, tag: str, labels: Mapping[str, str] | None = None
+    ) -> str:
+        """``docker import`` a root filesystem tar (a file object or bytes) as a labelled image."""
+        repository, _, image_tag = tag.partition(":")
+        changes = [f'LABEL {k}="{v}"' for k, v in self.labels("rootfs", labels, ref=tag).items()]
+        changes.append('CMD ["/bin/bash"]')
+        result = self.client.api.import_image_from_data(
+            tar_stream, repository=repository, tag=image_tag or "latest", changes=changes
+        )
+        return self.inspect_image(tag)["Id"] if result is not None else ""
+
+    # -- containers ------------------------------------------------------------------------
+
+    def _container_kwargs(
+        self,
+        *,
+        environment: Mapping[str, str] | None,
+        volumes: Mapping[str, Mapping[str, str]] | None,
+        cpuset_cpus: str | None,
+        mem_limit: str | None,
+        pids_limit: int | None,
+        labels: Mapping[str, str] | None,
+        kind: str,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "environment": {**self.network.container_environment(), **(environment or {})},
+            "volumes": {**self.network.container_mounts(), **(volumes or {})},
+            "labels": self.labels(kind, labels, obj="container"),
+        }
+        if self.network.mode != "default":
+            kwargs["network_mode"] = self.network.mode
+        if cpuset_cpus:
+            kwargs["cpuset_cpus"] = cpuset_cpus
+        if mem_limit:
+            kwargs["mem_limit"] = mem_limit
+        if pids_limit:
+            kwargs["pids_limit"] = pids_limit
+        return kwargs
+
+    def run(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        kind: str = "workload",
+        environment: Mapping[str, str] | None = None,
+        volumes: Mapping[str, Mapping[str, str]] | None = None,
+        cpuset_cpus: str | None = None,
+        mem_limit: str | None = None,
+        pids_limit: int | None = None,
+        labels: Mapping[str, str] | None = None,
+        timeout_s: float = 3600.0,
+        user: str | None = None,
+        workdir: str | None = None,
+    ) -> RunResult:
+        """Run a command to completion in a new labelled container, then remove it."""
+        kwargs = self._container_kwargs(
+            environment=environment,
+            volumes=volumes,
+            cpuset_cpus=cpuset_cpus,
+            mem_limit=mem_limit,
+            pids_limit=pids_limit,
+            labels=labels,
+            kind=kind,
+        )
+        if user:
+            kwargs["user"] = user
+        if workdir:
+            kwargs["working_dir"] = workdir
+        start = time.perf_counter()
+        try:
+            container = self.client.containers.create(image, list(command), **kwargs)
+        except docker.errors.ImageNotFound:
+            raise UserError(f"image {image} does not exist on this engine") from None
+        try:
+            container.start()
+            status = container.wait(timeout=timeout_s)
+            seconds = time.perf_counter() - start
+            output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        finally:
+            container.remove(force=True)
+        return RunResult(int(status.get("StatusCode", -1)), output, seconds)
+
+    def start(
+        self,
+        image: str,
+        command: Sequence[str] | None = None,
+        *,
+        kind: str = "workload",
+        environment: Mapping[str, str] | None = None,
+        volumes: Mapping[str, Mapping[str, str]] | None = None,
+        cpuset_cpus: str | None = None,
+        mem_limit: str | None = None,
+        pids_limit: int | None = None,
+        labels: Mapping[str, str] | None = None,
+        name: str | None = None,
+    ) -> Container:
+        """Start a labelled container in the background (a server); the caller stops it."""
+        kwargs = self._container_kwargs(
+            environment=environment,
+            volumes=volumes,
+            cpuset_cpus=cpuset_cpus,
+            mem_limit=mem_limit,
+            pids_limit=pids_limit,
+            labels=labels,
+            kind=kind,
+        )
+        container: Container = self.client.containers.run(
+            image, list(command) if command else None, detach=True, name=name, **kwargs
+        )
+        return container
+
+    def create_volume(self, name: str, *, kind: str = "workload") -> str:
+        volume = self.client.volumes.create(name=name, labels=self.labels(kind, obj="volume"))
+        return str(volume.name)
+
+    # -- clean -----------------------------------------------------------------------------
+
+    def managed(self, run_id: str | None = None) -> dict[str, list[Any]]:
+        labels = [MANAGED_FILTER] + ([f"{RUN_LABEL}={run_id}"] if run_id else [])
+        with_object: dict[str, str | list[str] | bool] = {"label": [*labels, OBJECT_LABEL]}
+        return {
+            "containers": self.client.containers.list(all=True, filters=with_object),
+            "images": self.client.images.list(filters={"label": labels}),
+            "volumes": self.client.volumes.list(filters=with_object),
+        }
+
+    def remove_managed(
+        self, *, run_id: str | None = None, keep_kinds: Sequence[str] = (), dry_run: bool = False
+    ) -> CleanReport:
+        """Remove our containers, then volumes, then images; nothing the suite did not create.
+
+        An image is removed only under the tag the suite gave it (REF_LABEL): an image a user
+        built FROM ours inherits our labels but not our tag, and an image the user also tagged
+        keeps its other names. ``docker rmi`` without force refuses to remove an image that
+        containers still use; that is reported, not forced.
+        """
+        report = CleanReport()
+        objects = self.managed(run_id)
+        for container in objects["containers"]:
+            if container.labels.get(KIND_LABEL) in keep_kinds:
+                continue
+            report.removed.append(f"container {container.name}")
+            if not dry_run:
+                container.remove(force=True)
+        for volume in objects["volumes"]:
+            labels = volume.attrs.get("Labels") or {}
+            if labels.get(KIND_LABEL) in keep_kinds:
+                continue
+            report.removed.append(f"volume {volume.name}")
+            if not dry_run:
+                volume.remove(force=True)
+        for image in objects["images"]:
+            ref = image.labels.get(REF_LABEL, "")
+            if ref not in image.tags:
+                continue  # not ours: derived from one of our images, or renamed by the user
+            if image.labels.get(KIND_LABEL) in keep_kinds:
+                report.kept.append(f"image {ref}")
+                continue
+            try:
+                if not dry_run:
+                    self.client.images.remove(ref)
+                report.removed.append(f"image {ref}")
+            except docker.errors.APIError as exc:
+                report.kept.append(f"image {ref}: {exc.explanation or exc}")
+        return report
+
+
+@dataclass
+class CleanReport:
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def which(name: str) -> str | None:
+    return shutil.which(name)

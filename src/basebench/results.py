@@ -1,0 +1,385 @@
+"""The result store: one folder per run, atomic writes, one tidy DataFrame out.
+
+Layout of ``results/<run-id>/``::
+
+    run.json                  host metadata, resolved configuration, start/end, base source
+    measurements/*.json       pytest-benchmark JSON (host-timed steps), pyperf JSON (in-container
+                              timings) or basebench's own ``basebench.measurements/1`` (sizes,
+                              install outcomes, HTTP load...)
+    logs/                     build logs (not committed)
+    report/                   written by ``basebench report``
+
+Every file is written to a temporary name and renamed into place, and no file is ever replaced:
+a run that is interrupted keeps everything it finished, and two runs never share a folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from basebench.errors import UserError
+
+RUN_FORMAT = "basebench.run/1"
+MEASUREMENTS_FORMAT = "basebench.measurements/1"
+
+# The tags every measured value carries (empty string when not applicable).
+TAG_COLUMNS = ("variant", "python", "libc", "base_source", "strategy", "allocator")
+TIDY_COLUMNS = (
+    "run",
+    "group",
+    "benchmark",
+    *TAG_COLUMNS,
+    "metric",
+    "value",
+    "unit",
+    "sample",
+    "detail",
+)
+# pyperf metadata keys under which the tags travel inside pyperf JSON files.
+PYPERF_TAG_PREFIX = "basebench_"
+
+
+class ResultExists(UserError):
+    pass
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    With ``overwrite=False`` an existing file is never replaced: results are not lost.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            # link() fails if the target exists, unlike rename(): no silent replacement.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise ResultExists(
+                    f"{path} exists already; results are never overwritten"
+                ) from None
+            os.unlink(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path:
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    return atomic_write_bytes(path, text.encode(), overwrite=overwrite)
+
+
+def new_run_id() -> str:
+    host = socket.gethostname().split(".")[0][:16] or "host"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{host}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class Tags:
+    variant: str = ""
+    python: str = ""
+    libc: str = ""
+    base_source: str = ""
+    strategy: str = ""
+    allocator: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in TAG_COLUMNS}
+
+    def replace(self, **changes: str) -> Tags:
+        return Tags(**{**self.as_dict(), **changes})
+
+
+@dataclass
+class Measurement:
+    """One series of values of one metric (a basebench.measurements/1 row)."""
+
+    group: str
+    benchmark: str
+    metric: str
+    unit: str
+    values: Sequence[float]
+    tags: Tags
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "benchmark": self.benchmark,
+            "metric": self.metric,
+            "unit": self.unit,
+            "values": [float(v) for v in self.values],
+            "detail": self.detail,
+            **self.tags.as_dict(),
+        }
+
+
+class Run:
+    """An open run folder. Create one with :meth:`ResultStore.create_run`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.run_id = directory.name
+        self.measurements_dir = directory / "measurements"
+        self.logs_dir = directory / "logs"
+
+    @property
+    def meta_path(self) -> Path:
+        return self.dir / "run.json"
+
+    def meta(self) -> dict[str, Any]:
+        return read_run_meta(self.dir)
+
+    def update_meta(self, **changes: Any) -> None:
+        meta = self.meta()
+        meta.update(changes)
+        atomic_write_json(self.meta_path, meta, overwrite=True)
+
+    def unique_path(self, stem: str, suffix: str = ".json") -> Path:
+        """A measurements/ path that does not exist yet (stem, stem-2, stem-3...)."""
+        self.measurements_dir.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
+        path = self.measurements_dir / f"{safe}{suffix}"
+        n = 2
+        while path.exists():
+            path = self.measurements_dir / f"{safe}-{n}{suffix}"
+            n += 1
+        return path
+
+    def write_measurements(self, stem: str, measurements: Iterable[Measurement]) -> Path:
+        rows = [m.as_dict() for m in measurements]
+        payload = {"format": MEASUREMENTS_FORMAT, "run": self.run_id, "rows": rows}
+        return atomic_write_json(self.unique_path(stem), payload)
+
+    def add_pyperf_file(self, source: Path, stem: str, tags: Tags) -> Path:
+        """Copy a pyperf JSON into the run with the tags added as pyperf metadata.
+
+        The file stays a pyperf file (``python -m pyperf compare_to`` reads it); the tags ride
+        in metadata keys prefixed ``basebench_``.
+        """
+        import pyperf
+
+        suite = pyperf.BenchmarkSuite.load(str(source))
+        metadata = {f"{PYPERF_TAG_PREFIX}{k}": v for k, v in tags.as_dict().items() if v}
+        for bench in suite.get_benchmarks():
+            bench.update_metadata(metadata)
+        target = self.unique_path(stem)
+        with tempfile.TemporaryDirectory(dir=self.measurements_dir) as tmp:
+            tmp_file = Path(tmp) / "suite.json"
+            suite.dump(str(tmp_file))
+            atomic_write_bytes(target, tmp_file.read_bytes())
+        return target
+
+    def add_pytest_benchmark_file(self, source: Path, stem: str) -> Path:
+        """Adopt a pytest-benchmark JSON (tags are in each benchmark's extra_info)."""
+        return atomic_write_bytes(self.unique_path(stem), source.read_bytes())
+
+
+class ResultStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def create_run(self, *, config: Mapping[str, Any], host: Mapping[str, Any]) -> Run:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for _ in range(20):
+            directory = self.root / new_run_id()
+            try:
+                directory.mkdir()  # exclusive: a run never shares another run's folder
+            except FileExistsError:
+                continue
+            break
+        else:  # pragma: no cover - 20 collisions of a random suffix within a second
+            raise UserError(f"could not create a new run folder under {self.root}")
+        from basebench import __version__
+
+        meta = {
+            "format": RUN_FORMAT,
+            "run_id": directory.name,
+            "started": _now(),
+            "finished": None,
+            "status": "running",
+            "basebench_version": __version__,
+            "git_commit": _git_commit(),
+            "host": dict(host),
+            "config": dict(config),
+            "images": {},
+        }
+        atomic_write_json(directory / "run.json", meta)
+        return Run(directory)
+
+    def runs(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if (p / "run.json").is_file())
+
+
+def finish_run(run: Run, status: str = "finished", **extra: Any) -> None:
+    run.update_meta(finished=_now(), status=status, **extra)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except OSError:
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def read_run_meta(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / "run.json"
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{run_dir} is not a basebench run (no run.json)") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if meta.get("format") != RUN_FORMAT:
+        raise UserError(f"{path}: unknown format {meta.get('format')!r}, expected {RUN_FORMAT}")
+    return meta
+
+
+def _rows_from_measurements(run: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    for row in data.get("rows", []):
+        for i, value in enumerate(row["values"]):
+            yield {
+                "run": run,
+                "group": row["group"],
+                "benchmark": row["benchmark"],
+                **{k: str(row.get(k, "")) for k in TAG_COLUMNS},
+                "metric": row["metric"],
+                "value": float(value),
+                "unit": row["unit"],
+                "sample": i,
+                "detail": row.get("detail", ""),
+            }
+
+
+def _rows_from_pyperf(run: str, path: Path) -> Iterator[dict[str, Any]]:
+    import pyperf
+
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    for bench in suite.get_benchmarks():
+        meta = bench.get_metadata()
+        tags = {k: str(meta.get(f"{PYPERF_TAG_PREFIX}{k}", "")) for k in TAG_COLUMNS}
+        group = str(meta.get(f"{PYPERF_TAG_PREFIX}group", "runtime"))
+        unit = bench.get_unit()
+        unit_name = {"second": "s", "byte": "bytes", "integer": "count"}.get(unit, unit)
+        base = {"run": run, "group": group, "benchmark": bench.get_name(), **tags, "detail": ""}
+        for i, value in enumerate(bench.get_values()):
+            yield {
+                **base,
+                "metric": "time" if unit == "second" else unit,
+                "value": float(value),
+                "unit": unit_name,
+                "sample": i,
+            }
+        rss = [r.get_metadata().get("mem_max_rss") for r in bench.get_runs()]
+        for i, value in enumerate(v for v in rss if v):
+            yield {
+                **base,
+                "metric": "mem_max_rss",
+                "value": float(value),
+                "unit": "bytes",
+                "sample": i,
+            }
+
+
+def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    for bench in data.get("benchmarks", []):
+        extra = bench.get("extra_info", {})
+        stats = bench.get("stats", {})
+        values = stats.get("data") or [stats.get("median")]
+        base = {
+            "run": run,
+            "group": extra.get("group") or bench.get("group") or "build",
+            "benchmark": extra.get("benchmark") or bench.get("name"),
+            **{k: str(extra.get(k, "")) for k in TAG_COLUMNS},
+            "detail": str(extra.get("detail", "")),
+        }
+        for i, value in enumerate(v for v in values if v is not None):
+            yield {
+                **base,
+                "metric": extra.get("metric", "wall_time"),
+                "value": float(value),
+                "unit": "s",
+                "sample": i,
+            }
+        # Numbers that are not a time (download time measured separately, sizes...).
+        for key, value in (extra.get("metrics") or {}).items():
+            yield {
+                **base,
+                "metric": key,
+                "value": float(value["value"]),
+                "unit": value["unit"],
+                "sample": 0,
+            }
+
+
+def load_run_rows(run_dir: Path) -> Iterator[dict[str, Any]]:
+    meta = read_run_meta(run_dir)
+    run = meta["run_id"]
+    measurements = Path(run_dir) / "measurements"
+    if not measurements.is_dir():
+        return
+    for path in sorted(measurements.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}: not valid JSON ({exc})") from None
+        if data.get("format") == MEASUREMENTS_FORMAT:
+            yield from _rows_from_measurements(run, data)
+        elif "machine_info" in data and "benchmarks" in data:
+            yield from _rows_from_pytest_benchmark(run, data)
+        elif "benchmarks" in data and "version" in data:
+            yield from _rows_from_pyperf(run, path)
+        else:
+            raise UserError(f"{path}: not a measurement format basebench knows")
+
+
+def load_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
+    """One tidy DataFrame, one row per measured value, from any number of runs."""
+    rows: list[dict[str, Any]] = []
+    for run_dir in run_dirs:
+        rows.extend(load_run_rows(Path(run_dir)))
+    frame = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
+    frame["value"] = frame["value"].astype(float)
+    frame["sample"] = frame["sample"].astype(int)
+    return frame

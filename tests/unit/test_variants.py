@@ -1,0 +1,66 @@
+import pytest
+
+from basebench.errors import ConfigError
+from basebench.variants import check_combination, load_catalogue
+
+REQUIRED = [
+    "stretch",
+    "slim-stretch",
+    "buster",
+    "slim-buster",
+    "bullseye",
+    "slim-bullseye",
+    "bookworm",
+    "slim-bookworm",
+    "trixie",
+    "slim-trixie",
+    "alpine",
+]
+
+
+def test_catalogue_has_the_required_variants():
+    catalogue = load_catalogue()
+    assert set(REQUIRED) <= set(catalogue.names())
+
+
+def test_official_reference_and_mirror_prefix():
+    catalogue = load_catalogue()
+    assert catalogue.get("slim-trixie").official_reference("3.13") == "python:3.13-slim-trixie"
+    assert (
+        catalogue.get("alpine3.23").official_reference("3.14", "mirror.internal:5000/hub/")
+        == "mirror.internal:5000/hub/python:3.14-alpine3.23"
+    )
+
+
+def test_families_and_libcs():
+    catalogue = load_catalogue()
+    assert catalogue.get("alpine").libc == "musl"
+    assert catalogue.get("trixie").family == "debian-full"
+    assert catalogue.get("slim-bookworm").slim
+    assert not catalogue.get("bookworm").slim
+
+
+def test_availability_table():
+    catalogue = load_catalogue()
+    check_combination(catalogue.get("slim-buster"), "3.8", "official")
+    with pytest.raises(ConfigError, match="3.12"):
+        check_combination(catalogue.get("slim-buster"), "3.12", "official")
+    with pytest.raises(ConfigError, match="archived"):
+        check_combination(catalogue.get("stretch"), "3.9", "local")
+    with pytest.raises(ConfigError, match="base source"):
+        check_combination(catalogue.get("trixie"), "3.13", "cloud")
+    assert catalogue.get("slim-trixie").check_local().target == "slim"
+    assert catalogue.get("alpine").check_local().recipe == "musl.Dockerfile"
+
+
+def test_broken_catalogue_is_reported(tmp_path):
+    path = tmp_path / "variants.toml"
+    path.write_text('[[variant]]\nname = "x"\nfamily = "debian-full"\n')
+    with pytest.raises(ConfigError, match="missing field 'libc'"):
+        load_catalogue(path)
+    path.write_text(
+        '[[variant]]\nname="x"\nfamily="bsd"\nlibc="glibc"\nsuite="s"\nofficial_tag="{python}"\n'
+        "official_pythons=[]\n"
+    )
+    with pytest.raises(ConfigError, match="family 'bsd'"):
+        load_catalogue(path)
