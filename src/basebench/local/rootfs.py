@@ -7,7 +7,6 @@ import: they weigh ~85 MB and the official images ship without them.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 import subprocess
@@ -22,58 +21,21 @@ ROOTFS_REPOSITORY = "basebench/rootfs"
 SERVED_SUITES = ("bullseye", "bookworm", "trixie", "forky", "sid")
 # Left in a minbase tree by debootstrap; the official Debian images ship without them.
 _CLEANUP = ("var/lib/apt/lists", "var/cache/apt/archives", "var/log", "tmp")
-# The official debian:*-slim images (under python:*-slim) drop documentation, manuals and
-# locales, and tell dpkg not to install them again; so does our slim root filesystem.
-SLIM_EXCLUDES = (
-    "/usr/share/doc/*",
-    "/usr/share/groff/*",
-    "/usr/share/info/*",
-    "/usr/share/linda/*",
-    "/usr/share/lintian/overrides/*",
-    "/usr/share/locale/*",
-    "/usr/share/man/*",
-)
-SLIM_INCLUDES = ("/usr/share/doc/*/copyright", "/usr/share/locale/locale.alias")
 
 
-def rootfs_tag(suite: str, slim: bool = False) -> str:
-    return f"{ROOTFS_REPOSITORY}:{suite}{'-slim' if slim else ''}"
-
-
-def _slimify(tree: Path) -> None:
-    config = tree / "etc/dpkg/dpkg.cfg.d/basebench-slim"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        "".join(f"path-exclude {p}\n" for p in SLIM_EXCLUDES)
-        + "".join(f"path-include {p}\n" for p in SLIM_INCLUDES)
-    )
-    for pattern in SLIM_EXCLUDES:
-        for path in tree.glob(pattern.lstrip("/")):
-            _remove_unless_included(tree, path)
-
-
-def _remove_unless_included(tree: Path, path: Path) -> None:
-    if any(fnmatch.fnmatch("/" + str(path.relative_to(tree)), p) for p in SLIM_INCLUDES):
-        return
-    if path.is_dir() and not path.is_symlink():
-        for child in list(path.iterdir()):
-            _remove_unless_included(tree, child)
-        if not any(path.iterdir()):
-            path.rmdir()
-    else:
-        path.unlink()
+def rootfs_tag(suite: str) -> str:
+    return f"{ROOTFS_REPOSITORY}:{suite}"
 
 
 def ensure_rootfs(
     engine: Engine,
     suite: str,
     *,
-    slim: bool = False,
     refresh: bool = False,
     log_dir: Path | None = None,
 ) -> str:
     """The image of a minbase root filesystem of ``suite``; built once, then reused."""
-    tag = rootfs_tag(suite, slim)
+    tag = rootfs_tag(suite)
     if not refresh and engine.image_exists(tag):
         return tag
     if suite not in SERVED_SUITES:
@@ -93,7 +55,7 @@ def ensure_rootfs(
         raise UserError("debootstrap must run as root to build a root filesystem; run as root")
     logs = log_dir or engine.log_dir
     logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"debootstrap-{tag.rpartition(':')[2]}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log_path = logs / f"debootstrap-{suite}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     # /var/tmp, not /tmp: the tree needs device nodes and ~200 MB, which a tmpfs may refuse.
     with tempfile.TemporaryDirectory(prefix=f"basebench-rootfs-{suite}-", dir="/var/tmp") as tmp:
         tree = Path(tmp) / "tree"
@@ -123,8 +85,6 @@ def ensure_rootfs(
                         shutil.rmtree(child) if child.name != "partial" else None
                     else:
                         child.unlink()
-        if slim:
-            _slimify(tree)
         tar = subprocess.Popen(
             ["tar", "--numeric-owner", "-C", str(tree), "-c", "."],
             stdout=subprocess.PIPE,
@@ -137,7 +97,7 @@ def ensure_rootfs(
                 tag=tag,
                 labels={
                     "org.basebench.rootfs.suite": suite,
-                    "org.basebench.rootfs.variant": "minbase-slim" if slim else "minbase",
+                    "org.basebench.rootfs.variant": "minbase",
                     "org.basebench.rootfs.created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "org.basebench.rootfs.debootstrap_seconds": f"{seconds:.1f}",
                 },

@@ -1,0 +1,71 @@
+"""Helpers shared by the bm_*.py scripts of this directory (stdlib + pyperf only).
+
+The scripts import this module from their own directory (pyperf starts each worker as
+``python bm_x.py --worker ...``, so the script's directory is on sys.path): copy or mount the
+whole directory into a container, not a single script.
+"""
+
+import argparse
+import os
+import random
+import sys
+from collections.abc import Callable
+
+import pyperf
+
+# pyperf starts its worker processes with a cleaned environment (PATH, HOME, PYTHONPATH, ...).
+# The allocator under test must reach the workers, so these are passed on whenever they are
+# set, as if `--inherit-environ` named them.
+ALLOCATOR_ENV = (
+    "PYTHONMALLOC",
+    "PYTHONMALLOCSTATS",
+    "LD_PRELOAD",
+    "MALLOC_ARENA_MAX",
+    "MALLOC_CONF",
+    "GLIBC_TUNABLES",
+    "MIMALLOC_OPTIONS",
+    "MIMALLOC_ARENA_EAGER_COMMIT",
+)
+
+PREFIX = "basebench_"
+
+
+def make_runner(
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    forward: Callable[[argparse.Namespace], list[str]] | None = None,
+) -> tuple[pyperf.Runner, argparse.Namespace]:
+    """Create the pyperf Runner, add the script's own options, parse the command line.
+
+    ``forward(args)`` returns the script's own options as argv items, which pyperf appends to
+    each worker's command line (pyperf only forwards its own options).
+    """
+
+    def add_cmdline_args(cmd: list[str], args: argparse.Namespace) -> None:
+        if forward is not None:
+            cmd.extend(forward(args))
+
+    runner = pyperf.Runner(add_cmdline_args=add_cmdline_args)
+    if add_arguments is not None:
+        add_arguments(runner.argparser)
+    args = runner.parse_args()
+    inherited = list(args.inherit_environ or [])
+    for name in ALLOCATOR_ENV:
+        if name in os.environ and name not in inherited:
+            inherited.append(name)
+    args.inherit_environ = inherited or None
+    return runner, args
+
+
+def set_metadata(runner: pyperf.Runner, description: str, **params: int | float | str) -> None:
+    """Record the workload's description and parameters in every benchmark's metadata."""
+    runner.metadata[PREFIX + "description"] = description
+    runner.metadata[PREFIX + "python_malloc"] = os.environ.get("PYTHONMALLOC", "default")
+    runner.metadata[PREFIX + "gil_enabled"] = int(getattr(sys, "_is_gil_enabled", lambda: True)())
+    for key, value in params.items():
+        runner.metadata[PREFIX + key] = value
+
+
+def log_uniform_sizes(count: int, low: int, high: int, seed: int) -> list[int]:
+    """``count`` sizes in [low, high], log-uniformly spread, reproducible from ``seed``."""
+    rng = random.Random(seed)
+    return [int(low * (high / low) ** rng.random()) for _ in range(count)]

@@ -1,0 +1,213 @@
+"""Base images for a run: the official ``python:*`` images, or local stand-ins built here.
+
+``ensure_base`` is the one entry point: it returns a :class:`BaseImage` that says where the image
+came from (official or local) so that every result row can say it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from basebench.engine import Engine
+from basebench.errors import UserError
+from basebench.local.rootfs import ensure_rootfs
+from basebench.local.sources import choose, discover
+from basebench.paths import IMAGES_DIR
+from basebench.variants import Variant, check_combination
+
+LOCAL_REPOSITORY = "basebench/local"
+LOCAL_RECIPES = IMAGES_DIR / "local"
+BUILD_INFO_PATH = "/usr/local/share/basebench/build-info.json"
+LABEL_PREFIX = "org.basebench."
+
+
+@dataclass
+class BaseImage:
+    variant: str
+    python: str
+    libc: str
+    family: str
+    source: str  # "official" or "local"
+    reference: str
+    image_id: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    build_seconds: float | None = None  # None: reused (nothing to do) or pulled
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_base_source(engine: Engine, requested: str, probe_reference: str) -> tuple[str, str]:
+    """(source, why): ``auto`` becomes official when a registry answers, else local."""
+    if requested != "auto":
+        return requested, f"base source {requested!r} was asked for"
+    if engine.registry_answers(probe_reference):
+        return "official", f"auto: a registry serves {probe_reference}, so the official images"
+    return "local", (
+        f"auto: no registry serves {probe_reference}, so LOCAL STAND-INS built from Debian's "
+        "mirror and CPython sources, not the official images"
+    )
+
+
+def ensure_base(
+    engine: Engine,
+    variant: Variant,
+    python: str,
+    source: str,
+    *,
+    opt_level: str = "none",
+    registry_mirror: str = "",
+    refresh: bool = False,
+) -> BaseImage:
+    check_combination(variant, python, source)
+    if source == "official":
+        return _ensure_official(engine, variant, python, registry_mirror)
+    return ensure_local(engine, variant, python, opt_level=opt_level, refresh=refresh)
+
+
+def _ensure_official(engine: Engine, variant: Variant, python: str, mirror: str) -> BaseImage:
+    reference = variant.official_reference(python, mirror)
+    if not engine.image_exists(reference):
+        engine.pull(reference)
+    attrs = engine.inspect_image(reference)
+    env = dict(e.split("=", 1) for e in attrs["Config"].get("Env") or [] if "=" in e)
+    labels = {
+        f"{LABEL_PREFIX}base_source": "official",
+        f"{LABEL_PREFIX}python.version": env.get("PYTHON_VERSION", ""),
+        f"{LABEL_PREFIX}digest": ",".join(attrs.get("RepoDigests") or []),
+    }
+    return BaseImage(
+        variant.name,
+        python,
+        variant.libc,
+        variant.family,
+        "official",
+        reference,
+        attrs["Id"],
+        labels,
+    )
+
+
+def _recipe_digest() -> str:
+    """Hash of every file of the local recipes: a changed script means a new image."""
+    digest = hashlib.sha256()
+    for path in sorted(LOCAL_RECIPES.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(LOCAL_RECIPES)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def local_name(variant: Variant) -> str:
+    """The stand-in's own name: every Alpine variant has the same musl stand-in."""
+    return "musl" if variant.libc == "musl" else variant.name
+
+
+def ensure_local(
+    engine: Engine,
+    variant: Variant,
+    python: str,
+    *,
+    opt_level: str = "none",
+    target: str | None = None,
+    refresh: bool = False,
+) -> BaseImage:
+    """Build (or reuse) the local stand-in; its tag is a hash of the recipe and all inputs."""
+    recipe = variant.check_local()
+    target = target or recipe.target
+    rootfs = ensure_rootfs(engine, recipe.rootfs)
+    python_source = choose(discover(engine), python)
+    inputs = {
+        "recipes": _recipe_digest(),
+        "dockerfile": recipe.recipe,
+        "target": target,
+        "rootfs": engine.inspect_image(rootfs)["Id"],
+        "source": asdict(python_source),
+        "opt_level": opt_level,
+    }
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+    name = local_name(variant) + ("" if target == recipe.target else f"-{target}")
+    tag = f"{LOCAL_REPOSITORY}:{python}-{name}-{opt_level}-{key}"
+    if not refresh and engine.image_exists(tag):
+        attrs = engine.inspect_image(tag)
+        return BaseImage(
+            variant.name,
+            python,
+            variant.libc,
+            variant.family,
+            "local",
+            tag,
+            attrs["Id"],
+            dict(attrs["Config"].get("Labels") or {}),
+        )
+
+    staging = f"{tag}-staging"
+    built = engine.build(
+        LOCAL_RECIPES,
+        tag=staging,
+        kind="base",
+        dockerfile=LOCAL_RECIPES / recipe.recipe,
+        target=target,
+        build_args={
+            "ROOTFS": rootfs,
+            "SOURCE_ROOTFS": rootfs,
+            "PYTHON_SRC_PACKAGE": python_source.package,
+            "PYTHON_SRC_VERSION": python_source.version,
+            "PYTHON_SRC_SUITE": python_source.suite,
+            "PYTHON_ORIG_SHA256": python_source.orig_sha256,
+            "PYTHON_VERSION": python_source.upstream_version,
+            "OPT_LEVEL": opt_level,
+        },
+        log_name=f"local-{python}-{name}-{opt_level}",
+    )
+    info = read_build_info(engine, staging)
+    labels = {
+        f"{LABEL_PREFIX}variant": variant.name,
+        f"{LABEL_PREFIX}python": python,
+        f"{LABEL_PREFIX}python.version": python_source.upstream_version,
+        f"{LABEL_PREFIX}libc": variant.libc,
+        f"{LABEL_PREFIX}libc.version": str(info.get("libc", "")),
+        f"{LABEL_PREFIX}base_source": "local",
+        f"{LABEL_PREFIX}opt_level": opt_level,
+        f"{LABEL_PREFIX}configure_args": str(info.get("configure_args", "")),
+        f"{LABEL_PREFIX}cflags": str(info.get("extra_cflags", "")),
+        f"{LABEL_PREFIX}ldflags": str(info.get("ldflags", "")),
+        f"{LABEL_PREFIX}cc": str(info.get("cc_version", "")),
+        f"{LABEL_PREFIX}source.package": python_source.package,
+        f"{LABEL_PREFIX}source.version": python_source.version,
+        f"{LABEL_PREFIX}source.suite": python_source.suite,
+        f"{LABEL_PREFIX}source.sha256": python_source.orig_sha256,
+        f"{LABEL_PREFIX}recipe_key": key,
+        f"{LABEL_PREFIX}build_seconds": f"{built.seconds:.1f}",
+    }
+    # Labels that come from inside the build (flags, libc version) are added by a FROM-only
+    # build on top: metadata only, the layers are shared.
+    with tempfile.TemporaryDirectory(prefix="basebench-relabel-") as tmp:
+        (Path(tmp) / "Dockerfile").write_text(f"FROM {staging}\n")
+        engine.build(Path(tmp), tag=tag, kind="base", labels=labels, log_name=f"label-{name}")
+    engine.client.images.remove(staging)  # drops the staging tag only; the layers are shared
+    attrs = engine.inspect_image(tag)
+    return BaseImage(
+        variant.name,
+        python,
+        variant.libc,
+        variant.family,
+        "local",
+        tag,
+        attrs["Id"],
+        dict(attrs["Config"].get("Labels") or {}),
+        build_seconds=built.seconds,
+    )
+
+
+def read_build_info(engine: Engine, reference: str) -> dict[str, Any]:
+    result = engine.run(reference, ["cat", BUILD_INFO_PATH], kind="workload")
+    if result.exit_code != 0:
+        raise UserError(f"{reference} has no {BUILD_INFO_PATH}: {result.output.strip()}")
+    info: dict[str, Any] = json.loads(result.output)
+    return info

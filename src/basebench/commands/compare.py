@@ -1,0 +1,50 @@
+"""``basebench compare BASELINE NEW``: per-metric regressions between two runs (asv-style)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from basebench.report.compare import compare_runs, comparison_markdown, parse_pair
+
+HELP = "Compare two runs metric by metric; exit 1 when a metric regressed beyond a factor."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("baseline", metavar="BASELINE_RUN", type=Path, help="results/<run-id>/")
+    parser.add_argument("new", metavar="NEW_RUN", type=Path, help="results/<run-id>/")
+    parser.add_argument(
+        "--fail-on-regression",
+        metavar="FACTOR",
+        type=float,
+        default=1.10,
+        help="a metric regressed when it is significantly worse by more than this factor "
+        "(default: %(default)s, i.e. 10 %%)",
+    )
+    parser.add_argument(
+        "--pair-python",
+        metavar="OLD:NEW",
+        default=None,
+        help="compare Python OLD in the baseline with Python NEW in the new run, e.g. 3.13:3.14",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    comparison, md_path = compare_runs(
+        args.baseline,
+        args.new,
+        factor=args.fail_on_regression,
+        pair_python=parse_pair(args.pair_python),
+    )
+    for warning in comparison.warnings:
+        print(f"basebench compare: warning: {warning}", file=sys.stderr)
+    print(comparison_markdown(comparison))
+    print(f"Comparison: {md_path}")
+    if comparison.regressions:
+        print(
+            f"basebench compare: {len(comparison.regressions)} metric(s) regressed beyond "
+            f"{comparison.factor:.2f}×",
+            file=sys.stderr,
+        )
+    return comparison.exit_code

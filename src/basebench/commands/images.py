@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import argparse
+import time
+
+from basebench.bases import LABEL_PREFIX, ensure_base, resolve_base_source
+from basebench.config import OPT_LEVELS
+from basebench.engine import KIND_LABEL, MANAGED_FILTER, REF_LABEL, Engine
+from basebench.errors import UserError
+from basebench.netconf import network_settings
+from basebench.variants import BASE_SOURCES, load_catalogue
+
+HELP = "list the base images here, or bootstrap (build or pull) the ones a run needs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="images_command", metavar="ACTION", required=True)
+    sub.add_parser("list", help="base images basebench built or pulled: variant, Python, size")
+    boot = sub.add_parser("bootstrap", help="build (local) or pull (official) base images")
+    boot.add_argument("--python", action="append", required=True, help="e.g. 3.13 (repeat)")
+    boot.add_argument("--variant", action="append", required=True, help="e.g. slim-trixie")
+    boot.add_argument("--base-source", choices=BASE_SOURCES, default="auto")
+    boot.add_argument("--opt-level", choices=OPT_LEVELS, default="none")
+    boot.add_argument("--registry-mirror", default="", help="prefix for python:* references")
+    boot.add_argument("--refresh", action="store_true", help="rebuild even when cached")
+    boot.add_argument("--ca-bundle", metavar="PATH")
+    boot.add_argument("--network", default="host")
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _list(engine: Engine) -> int:
+    rows = []
+    for image in engine.client.images.list(filters={"label": [MANAGED_FILTER]}):
+        labels = image.labels
+        ref = labels.get(REF_LABEL, "")
+        if labels.get(KIND_LABEL) not in ("base", "rootfs") or ref not in image.tags:
+            continue
+        rows.append(
+            (
+                labels.get(f"{LABEL_PREFIX}variant", labels.get(f"{LABEL_PREFIX}rootfs.suite", "")),
+                labels.get(f"{LABEL_PREFIX}python.version", "-"),
+                labels.get(f"{LABEL_PREFIX}libc.version", "-") or "-",
+                labels.get(f"{LABEL_PREFIX}base_source", labels.get(KIND_LABEL, "")),
+                labels.get(f"{LABEL_PREFIX}opt_level", "-"),
+                _human(image.attrs.get("Size", 0)),
+                image.short_id.removeprefix("sha256:"),
+                ref,
+            )
+        )
+    for official in engine.client.images.list(name="python"):
+        for tag in official.tags:
+            rows.append(
+                (
+                    "(official)",
+                    tag.split(":")[-1],
+                    "-",
+                    "official",
+                    "-",
+                    _human(official.attrs.get("Size", 0)),
+                    official.short_id.removeprefix("sha256:"),
+                    tag,
+                )
+            )
+    header = ("variant", "python", "libc", "source", "opt", "size", "id", "reference")
+    if not rows:
+        print(
+            "no base images yet: `basebench images bootstrap --python 3.13 --variant slim-trixie`"
+        )
+        return 0
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *sorted(rows)]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.images_command == "list":
+        return _list(Engine())
+    catalogue = load_catalogue()
+    variants = [catalogue.get(name) for name in args.variant]
+    engine = Engine(network=network_settings(args.network, args.ca_bundle))
+    probe = variants[0].official_reference(args.python[0], args.registry_mirror)
+    source, why = resolve_base_source(engine, args.base_source, probe)
+    print(f"base source: {source} ({why})")
+    failures = 0
+    for python in args.python:
+        for variant in variants:
+            start = time.perf_counter()
+            try:
+                base = ensure_base(
+                    engine,
+                    variant,
+                    python,
+                    source,
+                    opt_level=args.opt_level,
+                    registry_mirror=args.registry_mirror,
+                    refresh=args.refresh,
+                )
+            except UserError as exc:
+                failures += 1
+                print(f"FAILED {python}-{variant.name}: {exc}")
+                continue
+            took = time.perf_counter() - start
+            state = "built" if base.build_seconds is not None else "ready (cached)"
+            print(f"{state:<15} {python}-{variant.name:<14} {base.reference}  ({took:.1f} s)")
+    return 1 if failures else 0

@@ -1,0 +1,151 @@
+"""Which CPython versions Debian's archive serves as source packages, read from its Sources index.
+
+Nothing is hard-coded: a container of a Debian root filesystem gets deb-src lines for every
+served suite (derived from the mirror its own apt configuration names), runs ``apt-get update``
+and prints the ``python3.X`` paragraphs of the Sources indexes. The answer is cached on disk for
+a day, so asking again costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from basebench.engine import Engine
+from basebench.errors import UserError
+from basebench.local.rootfs import SERVED_SUITES, ensure_rootfs
+from basebench.paths import IMAGES_DIR
+from basebench.results import atomic_write_json
+
+CACHE_MAX_AGE_S = 24 * 3600
+_PACKAGE = re.compile(r"^python3\.(\d+)$")
+
+_DISCOVER_SCRIPT = """
+set -eu
+uri="$(sh /tmp/bb/apt-sources.sh)"
+: > /etc/apt/sources.list.d/basebench-src.list
+for suite in {suites}; do
+    echo "deb-src $uri $suite main" >> /etc/apt/sources.list.d/basebench-src.list
+done
+# Signatures are still checked; only the Valid-Until date is not, because a mirror that is a
+# frozen snapshot serves unstable suites (forky, sid) whose Release files have expired.
+apt-get update -qq -o Acquire::Check-Valid-Until=false >/dev/null
+for f in /var/lib/apt/lists/*_source_Sources; do
+    echo "### $f"
+    awk 'BEGIN {{ RS = ""; ORS = "\\n\\n" }} /^Package: python3\\.[0-9]+\\n/' "$f"
+done
+"""
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    """One CPython source package as a suite of Debian's archive serves it."""
+
+    python: str  # "3.13"
+    package: str  # "python3.13"
+    version: str  # Debian version "3.13.5-2+deb13u5"
+    suite: str
+    orig_tarball: str
+    orig_sha256: str
+
+    @property
+    def upstream_version(self) -> str:
+        """3.13.5 from 1:3.13.5-2+deb13u5 (epoch and Debian revision dropped)."""
+        return self.version.split(":", 1)[-1].rsplit("-", 1)[0]
+
+
+def parse_sources(text: str) -> list[PythonSource]:
+    """PythonSource entries from ``### <lists file>`` headers followed by Sources paragraphs."""
+    found: list[PythonSource] = []
+    suite = ""
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.strip().splitlines()
+        if lines and lines[0].startswith("### "):
+            m = re.search(r"_dists_([^_]+)_", lines[0])
+            suite = m.group(1) if m else ""
+            lines = lines[1:]
+        fields: dict[str, str] = {}
+        key = ""
+        for line in lines:
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        package = fields.get("Package", "")
+        m = _PACKAGE.match(package)
+        if not m or not suite:
+            continue
+        for entry in fields.get("Checksums-Sha256", "").splitlines():
+            parts = entry.split()
+            if len(parts) == 3 and ".orig.tar." in parts[2] and not parts[2].endswith(".asc"):
+                found.append(
+                    PythonSource(
+                        python=f"3.{m.group(1)}",
+                        package=package,
+                        version=fields["Version"],
+                        suite=suite,
+                        orig_tarball=parts[2],
+                        orig_sha256=parts[0],
+                    )
+                )
+    return list(dict.fromkeys(found))  # a suite's index may be listed twice
+
+
+def choose(sources: list[PythonSource], python: str) -> PythonSource:
+    """The most stable suite that serves ``python`` (stable gets security updates first)."""
+    candidates = [s for s in sources if s.python == python]
+    if not candidates:
+        served = sorted({s.python for s in sources}, key=lambda v: tuple(map(int, v.split("."))))
+        raise UserError(
+            f"Debian's archive serves no CPython {python} source package; it serves "
+            + ", ".join(served)
+            + ". Pick one of those, or use --base-source official with a registry."
+        )
+    order = {suite: i for i, suite in enumerate(SERVED_SUITES)}
+    best_suite = min(order.get(s.suite, len(order)) for s in candidates)
+    in_suite = [s for s in candidates if order.get(s.suite, len(order)) == best_suite]
+    # A suite may list two revisions for a while (sid): take the newest upstream release.
+    return max(in_suite, key=lambda s: _version_key(s.upstream_version))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def _cache_path() -> Path:
+    return Path.home() / ".cache" / "basebench" / "python-sources.json"
+
+
+def discover(engine: Engine, *, refresh: bool = False) -> list[PythonSource]:
+    cache = _cache_path()
+    if not refresh and cache.is_file() and time.time() - cache.stat().st_mtime < CACHE_MAX_AGE_S:
+        return [PythonSource(**entry) for entry in json.loads(cache.read_text())]
+    rootfs = ensure_rootfs(engine, "trixie")
+    script = _DISCOVER_SCRIPT.format(suites=" ".join(SERVED_SUITES))
+    result = engine.run(
+        rootfs,
+        ["sh", "-c", script],
+        kind="workload",
+        volumes={
+            str(IMAGES_DIR / "local" / "apt-sources.sh"): {
+                "bind": "/tmp/bb/apt-sources.sh",
+                "mode": "ro",
+            }
+        },
+        timeout_s=600,
+    )
+    if result.exit_code != 0:
+        raise UserError(
+            "could not read Debian's Sources index (apt-get update failed in a container):\n"
+            + "\n".join(result.output.splitlines()[-10:])
+        )
+    sources = parse_sources(result.output)
+    if not sources:
+        raise UserError("Debian's Sources index lists no python3.X source package")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(cache, [asdict(s) for s in sources], overwrite=True)
+    return sources

@@ -1,0 +1,279 @@
+"""From the tidy frame to the figures the report states: summaries, ratios, a recommendation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from basebench.report.fmt import quantity
+from basebench.report.frame import Configs, default_allocator, reference_config
+from basebench.report.stats import Interval, Spread, ratio_of_medians, spread
+
+#: A variant counts as "slower" in the recommendation only beyond this (and significant):
+#: 5 % is about what a team would notice and what repeated runs on shared machines resolve.
+RUNTIME_TOLERANCE = 1.05
+RUNTIME_METRIC = "time"
+
+
+def values(frame: pd.DataFrame) -> np.ndarray:
+    return frame["value"].to_numpy(dtype=np.float64)
+
+
+def select(frame: pd.DataFrame, **equals: str) -> pd.DataFrame:
+    mask = pd.Series(True, index=frame.index)
+    for column, wanted in equals.items():
+        mask &= frame[column] == wanted
+    return frame[mask]
+
+
+@dataclass(frozen=True)
+class RuntimeRatio:
+    benchmark: str
+    config: str
+    allocator: str
+    reference: str
+    reference_allocator: str
+    median: Spread
+    unit: str
+    interval: Interval
+
+
+def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
+    """Every (workload, config, allocator) time against the baseline variant's default allocator.
+
+    The reference is the baseline variant with CPython's default allocator, at the same Python:
+    "alpine + mimalloc" is then read directly against what a team ships today, which is the
+    question; the baseline's own allocator rows show what the allocator alone buys on glibc.
+    """
+    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
+    out: list[RuntimeRatio] = []
+    if runtime.empty:
+        return out
+    for label in configs.order:
+        ref_label = reference_config(configs, label)
+        if ref_label is None:
+            continue
+        ref_rows = runtime[runtime["config"] == ref_label]
+        ref_alloc = default_allocator(ref_rows["allocator"].tolist())
+        rows = runtime[runtime["config"] == label]
+        for (benchmark, allocator), sub in rows.groupby(["benchmark", "allocator"], sort=True):
+            if label == ref_label and allocator == ref_alloc:
+                continue  # the reference against itself is 1.0 by construction
+            den = ref_rows[
+                (ref_rows["benchmark"] == benchmark) & (ref_rows["allocator"] == ref_alloc)
+            ]
+            if den.empty:
+                continue
+            out.append(
+                RuntimeRatio(
+                    benchmark=str(benchmark),
+                    config=label,
+                    allocator=str(allocator),
+                    reference=ref_label,
+                    reference_allocator=ref_alloc,
+                    median=spread(values(sub)),
+                    unit=str(sub["unit"].iloc[0]),
+                    interval=ratio_of_medians([(values(sub), values(den))]),
+                )
+            )
+    return out
+
+
+@dataclass
+class SummaryRow:
+    config: str
+    variant: str
+    python: str
+    libc: str
+    is_reference: bool
+    compressed: float = math.nan
+    uncompressed: float = math.nan
+    size_role: str = ""
+    build: Spread | None = None
+    build_strategy: str = ""
+    installs: int = 0
+    failed: list[str] = field(default_factory=list)
+    sdist: list[str] = field(default_factory=list)
+    runtime: Interval = field(default_factory=lambda: Interval(math.nan, math.nan, math.nan))
+    workloads: int = 0
+
+
+def _size(frame: pd.DataFrame, metric: str) -> tuple[float, str]:
+    # The base image is what every variant has and what the choice is about; app images add
+    # the same application on top and are shown in the size section.
+    sizes = select(frame, group="size", metric=metric)
+    if sizes.empty:
+        return math.nan, ""
+    roles = list(dict.fromkeys(sizes["benchmark"].tolist()))
+    role = "base" if "base" in roles else roles[0]
+    return float(np.median(values(sizes[sizes["benchmark"] == role]))), role
+
+
+def install_outcomes(frame: pd.DataFrame) -> dict[str, str]:
+    """package -> "failed" / "sdist" / "wheel" (with tag) for one config's install rows."""
+    installs = select(frame, group="install")
+    out: dict[str, str] = {}
+    for package, sub in installs.groupby("benchmark", sort=True):
+        failed = sub[(sub["metric"] == "failed") & (sub["value"] > 0)]
+        details = [d for d in sub["detail"].tolist() if d]
+        if not failed.empty or any(d.startswith("failed") for d in details):
+            out[str(package)] = "failed"
+        elif any(d.startswith("sdist") for d in details):
+            out[str(package)] = "sdist"
+        elif details:
+            out[str(package)] = details[0]
+        else:
+            out[str(package)] = "unknown"
+    return out
+
+
+def summarise(frame: pd.DataFrame, configs: Configs) -> list[SummaryRow]:
+    ratios = runtime_ratios(frame, configs)
+    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
+    rows = []
+    for label in configs.order:
+        _run, python, variant = configs.keys[label]
+        sub = frame[frame["config"] == label]
+        ref = reference_config(configs, label)
+        row = SummaryRow(
+            config=label,
+            variant=variant,
+            python=python,
+            libc=str(sub["libc"].iloc[0]) if not sub.empty else "",
+            is_reference=ref == label,
+        )
+        row.compressed, row.size_role = _size(sub, "compressed")
+        row.uncompressed, _ = _size(sub, "uncompressed")
+        builds = select(sub, group="build", metric="wall_time")
+        if not builds.empty:
+            # Build rows name the strategy in ``benchmark``. The fastest strategy is the one a
+            # team would pick; the build section shows them all.
+            spreads = {str(name): spread(values(g)) for name, g in builds.groupby("benchmark")}
+            best = min(spreads, key=lambda k: spreads[k].median)
+            row.build, row.build_strategy = spreads[best], best
+        outcomes = install_outcomes(sub)
+        row.installs = len(outcomes)
+        row.failed = [p for p, o in outcomes.items() if o == "failed"]
+        row.sdist = [p for p, o in outcomes.items() if o == "sdist"]
+        if ref is not None and not row.is_reference:
+            mine = [r for r in ratios if r.config == label]
+            if mine:
+                ref_alloc = mine[0].reference_allocator
+                # Summary = this variant as shipped (its default allocator) vs the reference.
+                alloc = default_allocator([r.allocator for r in mine])
+                pairs = []
+                ref_rows = runtime[(runtime["config"] == ref) & (runtime["allocator"] == ref_alloc)]
+                for r in mine:
+                    if r.allocator != alloc:
+                        continue
+                    num = runtime[
+                        (runtime["config"] == label)
+                        & (runtime["allocator"] == alloc)
+                        & (runtime["benchmark"] == r.benchmark)
+                    ]
+                    den = ref_rows[ref_rows["benchmark"] == r.benchmark]
+                    pairs.append((values(num), values(den)))
+                row.runtime = ratio_of_medians(pairs)
+                row.workloads = len(pairs)
+        elif row.is_reference:
+            row.runtime = Interval(1.0, 1.0, 1.0)
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    config: str
+    reasons: list[str]
+    others: list[str]
+
+
+def recommend(rows: Sequence[SummaryRow]) -> Recommendation | None:
+    """Smallest base image that installs every package and is not significantly slower.
+
+    The order of the criteria is the order of pain for a team: a package that does not install
+    blocks shipping; a significantly slower runtime costs money every day; image size and build
+    time cost a little on every deploy.
+    """
+    if not rows:
+        return None
+    problems: dict[str, list[str]] = {}
+    for row in rows:
+        issues = []
+        if row.failed:
+            issues.append(
+                f"{len(row.failed)} of {row.installs} packages failed to install "
+                f"({', '.join(row.failed)})"
+            )
+        iv = row.runtime
+        if iv.significant and iv.estimate > RUNTIME_TOLERANCE:
+            issues.append(
+                f"runtime {iv.estimate:.2f}× the reference [95 % CI {iv.low:.2f}–{iv.high:.2f}]"
+            )
+        problems[row.config] = issues
+    fine = [r for r in rows if not problems[r.config]]
+    pool = fine or [r for r in rows if r.is_reference] or list(rows)
+
+    def size_key(r: SummaryRow) -> tuple[float, float]:
+        size = r.compressed if not math.isnan(r.compressed) else math.inf
+        build = r.build.median if r.build is not None else math.inf
+        return (size, build)
+
+    chosen = min(pool, key=size_key)
+    reasons: list[str] = []
+    if fine:
+        reasons.append("every measured package installs on it")
+        iv = chosen.runtime
+        if chosen.is_reference:
+            reasons.append("it is the runtime reference the others are measured against")
+        elif iv.significant and iv.estimate < 1.0:
+            reasons.append(
+                f"its runtime is {iv.estimate:.2f}× the reference "
+                f"[95 % CI {iv.low:.2f}–{iv.high:.2f}], i.e. faster"
+            )
+        elif iv.has_ci:
+            reasons.append(
+                "its runtime is not distinguishable from the reference "
+                f"({iv.estimate:.2f}× [95 % CI {iv.low:.2f}–{iv.high:.2f}])"
+            )
+        else:
+            reasons.append("its runtime could not be compared (too few samples or no runtime data)")
+    else:
+        reasons.append(
+            "every variant has a blocking problem, so this falls back to the reference variant"
+        )
+    others_fine = [r for r in fine if r.config != chosen.config]
+    if not math.isnan(chosen.compressed):
+        bigger = [r for r in others_fine if not math.isnan(r.compressed)]
+        if bigger:
+            reasons.append(
+                f"it is the smallest of the variants without problems: "
+                f"{quantity(chosen.compressed, 'bytes')} compressed vs "
+                + ", ".join(f"{quantity(r.compressed, 'bytes')} ({r.config})" for r in bigger)
+            )
+        else:
+            reasons.append(f"{quantity(chosen.compressed, 'bytes')} compressed base image")
+    if chosen.sdist:
+        reasons.append(
+            f"note: {len(chosen.sdist)} package(s) build from source on it "
+            f"({', '.join(chosen.sdist)}), which slows image builds"
+        )
+    others = []
+    for row in rows:
+        if row.config == chosen.config:
+            continue
+        if problems[row.config]:
+            others.append(f"**{row.config}**: " + "; ".join(problems[row.config]))
+        elif row.compressed > chosen.compressed:
+            others.append(
+                f"**{row.config}**: usable, but its base image is "
+                f"{quantity(row.compressed, 'bytes')} compressed "
+                f"vs {quantity(chosen.compressed, 'bytes')}"
+            )
+        else:
+            others.append(f"**{row.config}**: usable; same size, slower to build")
+    return Recommendation(chosen.config, reasons, others)

@@ -1,0 +1,421 @@
+"""The report's charts: one per question, all in the shared :class:`PlotStyle`.
+
+Every function takes the labelled frame, draws, saves PNG+SVG through :func:`savefig` and
+returns the :class:`Chart` block, or ``None`` when there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import LogNorm
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from basebench.report.analysis import RuntimeRatio, install_outcomes, select, values
+from basebench.report.doc import Chart
+from basebench.report.fmt import MB, display_unit
+from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
+from basebench.report.stats import spread
+from basebench.report.style import STYLE, PlotStyle, new_figure, savefig, styled
+
+MARKERS = ("o", "s", "^", "D", "v", "P")
+HATCHES = ("", "//", "..", "xx", "\\\\", "++")
+
+
+def look(configs: Configs, label: str, style: PlotStyle = STYLE) -> tuple[str, str, str]:
+    """(colour, marker, hatch) of a config: colour = variant, marker/hatch = Python version.
+
+    Keeping one colour per variant across Python versions makes "3.13 vs 3.14 of the same
+    image" read as a pair, which is the regression axis the report exists for.
+    """
+    _, python, variant = configs.keys[label]
+    variants = list(dict.fromkeys(configs.keys[c][2] for c in configs.order))
+    pythons = list(dict.fromkeys(configs.keys[c][1] for c in configs.order))
+    v, p = variants.index(variant), pythons.index(python)
+    if not configs.multi_python:
+        p = 0
+    return style.color(v), MARKERS[p % len(MARKERS)], HATCHES[p % len(HATCHES)]
+
+
+def _present(order: Sequence[str], frame: pd.DataFrame) -> list[str]:
+    have = set(frame["config"].tolist())
+    return [c for c in order if c in have]
+
+
+def _iqr_errors(meds: list[float], q25: list[float], q75: list[float]) -> np.ndarray:
+    low = np.array(meds) - np.array(q25)
+    high = np.array(q75) - np.array(meds)
+    return np.vstack([np.nan_to_num(low), np.nan_to_num(high)])
+
+
+def build_time(
+    frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
+) -> Chart | None:
+    """Grouped horizontal bars: one group per strategy, one bar per config, IQR whiskers."""
+    builds = select(frame, group="build", metric="wall_time")
+    if builds.empty:
+        return None
+    strategies = list(dict.fromkeys(builds["benchmark"].tolist()))
+    cfgs = _present(configs.order, builds)
+    with styled(style):
+        rows = len(strategies) * len(cfgs)
+        fig, axes = new_figure(0.22 * rows + 0.3 * len(strategies) + 1.4, style=style)
+        ax = axes[0][0]
+        height = 0.8 / max(len(cfgs), 1)
+        for i, cfg in enumerate(cfgs):
+            meds, q25, q75, ys = [], [], [], []
+            for j, strategy in enumerate(strategies):
+                sub = builds[(builds["config"] == cfg) & (builds["benchmark"] == strategy)]
+                if sub.empty:
+                    continue
+                sp = spread(values(sub))
+                meds.append(sp.median)
+                q25.append(sp.q25)
+                q75.append(sp.q75)
+                ys.append(j - 0.4 + height * (i + 0.5))
+            color, _, hatch = look(configs, cfg, style)
+            ax.barh(
+                ys,
+                meds,
+                height=height * 0.9,
+                xerr=_iqr_errors(meds, q25, q75),
+                color=color,
+                hatch=hatch,
+                edgecolor="white",
+                label=cfg,
+                error_kw={"ecolor": "#333333", "capsize": 2, "elinewidth": 1},
+            )
+        ax.set_yticks(range(len(strategies)), strategies)
+        ax.invert_yaxis()
+        ax.set_xlabel("build wall time (s), median; whiskers: interquartile range")
+        ax.set_title("Image build time per strategy")
+        ax.grid(axis="y", visible=False)
+        # Below the plot, never on top of a bar, however long the bars are.
+        fig.legend(
+            title="variant", loc="outside lower center", ncols=min(len(cfgs), 3), frameon=False
+        )
+        savefig(fig, out, "build-time", style)
+    return Chart("build-time", "Build time per strategy and variant")
+
+
+def install_heatmap(
+    frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
+) -> Chart | None:
+    """Packages × configs; colour = install time (log), text = wheel / sdist / failed."""
+    installs = select(frame, group="install")
+    if installs.empty:
+        return None
+    cfgs = _present(configs.order, installs)
+    packages = sorted(set(installs["benchmark"].tolist()))
+    times = np.full((len(packages), len(cfgs)), np.nan)
+    labels = [["" for _ in cfgs] for _ in packages]
+    failed_mask = np.zeros(times.shape, dtype=bool)
+    for j, cfg in enumerate(cfgs):
+        sub = installs[installs["config"] == cfg]
+        outcomes = install_outcomes(sub)
+        for i, package in enumerate(packages):
+            rows = sub[(sub["benchmark"] == package) & (sub["metric"] == "wall_time")]
+            if not rows.empty:
+                times[i, j] = float(np.median(values(rows)))
+            outcome = outcomes.get(package, "")
+            kind = "wheel" if outcome.startswith("wheel") else outcome
+            if outcome == "failed":
+                failed_mask[i, j] = True
+            time_text = "" if math.isnan(times[i, j]) else f"{times[i, j]:.1f} s\n"
+            labels[i][j] = f"{time_text}{kind}" if kind else time_text.strip()
+    with styled(style):
+        fig, axes = new_figure(
+            style.height_for_rows(len(packages), extra=1.6) + 0.25 * len(packages), style=style
+        )
+        ax = axes[0][0]
+        positive = times[np.isfinite(times) & (times > 0)]
+        vmin = float(positive.min()) if positive.size else 0.1
+        vmax = float(positive.max()) if positive.size else 1.0
+        norm = LogNorm(vmin=vmin, vmax=max(vmax, vmin * 1.01))
+        shown = np.ma.masked_where(failed_mask | ~np.isfinite(times) | (times <= 0), times)
+        cmap = colormaps["YlOrRd"].with_extremes(bad="#e0e0e0")
+        image = ax.imshow(shown, aspect="auto", cmap=cmap, norm=norm)
+        for i in range(len(packages)):
+            for j in range(len(cfgs)):
+                value = shown[i, j]
+                dark = value is not np.ma.masked and norm(float(value)) > 0.6
+                ax.text(
+                    j,
+                    i,
+                    labels[i][j] or "–",
+                    ha="center",
+                    va="center",
+                    fontsize=style.font_size - 1.5,
+                    color="white" if dark else "#222222",
+                    fontweight="bold" if failed_mask[i, j] else "normal",
+                )
+        ax.set_xticks(range(len(cfgs)), cfgs, rotation=20 if len(cfgs) > 4 else 0, ha="center")
+        ax.set_yticks(range(len(packages)), packages)
+        ax.tick_params(axis="x", top=True, bottom=False, labeltop=True, labelbottom=False)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title("pip install time per package (grey: failed or not measured)")
+        bar = fig.colorbar(image, ax=ax, label="install wall time (s, log scale)", shrink=0.8)
+        # Plain seconds on the log colour bar; "6×10¹" is not what a reader expects.
+        ticks = [m * 10.0**e for e in range(-2, 5) for m in (1, 2, 5)]
+        bar.set_ticks([t for t in ticks if vmin <= t <= vmax] or [vmin, vmax])
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        bar.ax.yaxis.set_minor_formatter(NullFormatter())
+        savefig(fig, out, "install-heatmap", style)
+    return Chart("install-heatmap", "pip install time and kind per package and variant")
+
+
+def size_stacked(
+    frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
+) -> Chart | None:
+    """Compressed and uncompressed size per image, stacked by layer kind where known."""
+    sizes = select(frame, group="size")
+    if sizes.empty:
+        return None
+    cfgs = _present(configs.order, sizes)
+    roles = list(dict.fromkeys(sizes["benchmark"].tolist()))
+    bars = [
+        (cfg, role)
+        for role in roles
+        for cfg in cfgs
+        if not sizes[(sizes["config"] == cfg) & (sizes["benchmark"] == role)].empty
+    ]
+    kinds_order = ["os", "python", "app"]
+    with styled(style):
+        fig, axes = new_figure(
+            style.height_for_rows(len(bars), extra=1.8), ncols=2, style=style, sharey=True
+        )
+        panels = (("compressed", "layer_compressed"), ("uncompressed", "layer_uncompressed"))
+        used_kinds: list[str] = []
+        for ax, (total_metric, layer_metric) in zip(axes[0], panels, strict=True):
+            ylabels = []
+            for y, (cfg, role) in enumerate(bars):
+                sub = sizes[(sizes["config"] == cfg) & (sizes["benchmark"] == role)]
+                ylabels.append(f"{cfg} · {role}" if len(roles) > 1 else cfg)
+                layers = sub[sub["metric"] == layer_metric]
+                total_rows = sub[sub["metric"] == total_metric]
+                total = float(np.median(values(total_rows))) if not total_rows.empty else math.nan
+                left = 0.0
+                if not layers.empty:
+                    per_kind = layers.groupby("detail")["value"].sum()
+                    kinds = [k for k in kinds_order if k in per_kind.index]
+                    kinds += sorted(k for k in per_kind.index if k not in kinds_order)
+                    for kind in kinds:
+                        width = float(per_kind[kind]) / MB
+                        name = kind if kind in style.layer_colors else "other"
+                        ax.barh(y, width, left=left, color=style.layer_colors[name], height=0.7)
+                        left += width
+                        if name not in used_kinds:
+                            used_kinds.append(name)
+                    if not math.isnan(total) and total / MB > left * 1.005:
+                        # Layers not attributed to a kind: show the gap rather than hide it.
+                        ax.barh(y, total / MB - left, left=left, color="#bdbdbd", height=0.7)
+                        if "other" not in used_kinds:
+                            used_kinds.append("other")
+                        left = total / MB
+                elif not math.isnan(total):
+                    ax.barh(y, total / MB, color=style.total_color, height=0.7)
+                    left = total / MB
+                    if "total" not in used_kinds:
+                        used_kinds.append("total")
+                if left > 0:
+                    ax.text(
+                        left,
+                        y,
+                        f" {left:,.0f}",
+                        va="center",
+                        ha="left",
+                        fontsize=style.font_size - 1.5,
+                    )
+            ax.set_yticks(range(len(bars)), ylabels)
+            ax.set_xlabel(f"{total_metric} size (MB)")
+            ax.set_title(total_metric.capitalize())
+            ax.grid(axis="y", visible=False)
+            ax.margins(x=0.18)
+        axes[0][0].invert_yaxis()
+        colours = {**style.layer_colors, "total": style.total_color}
+        names = {"total": "total (no per-layer breakdown)"}
+        handles = [Patch(color=colours[k], label=names.get(k, f"{k} layers")) for k in used_kinds]
+        fig.legend(handles=handles, loc="outside lower center", ncols=max(len(handles), 1))
+        fig.suptitle("Image size per variant (stacked by layer kind where known)")
+        savefig(fig, out, "size", style)
+    return Chart("size", "Compressed and uncompressed image size per variant")
+
+
+def runtime_ratio(
+    ratios: Sequence[RuntimeRatio], configs: Configs, out: Path, style: PlotStyle = STYLE
+) -> Chart | None:
+    """Ratio vs the reference per workload with 95 % intervals, one panel per allocator."""
+    if not ratios:
+        return None
+    # CPython's default allocator first: it is what a team runs without configuration.
+    seen = list(dict.fromkeys(r.allocator for r in ratios))
+    allocators = [a for a in DEFAULT_ALLOCATORS if a in seen]
+    allocators += sorted(a for a in seen if a not in allocators)
+    workloads = sorted({r.benchmark for r in ratios})
+    cfgs = [c for c in configs.order if any(r.config == c for r in ratios)]
+    with styled(style):
+        heights = [max(len(workloads), 1) for _ in allocators]
+        total = sum(
+            style.height_for_rows(
+                len(workloads) * max(len(cfgs), 1) // 2 + 1, minimum=1.8, extra=0.9
+            )
+            for _ in allocators
+        )
+        fig, axes = new_figure(
+            total + 0.8,
+            nrows=len(allocators),
+            style=style,
+            sharex=True,
+            gridspec_kw={"height_ratios": heights},
+        )
+        step = 0.8 / max(len(cfgs), 1)
+        for ax, allocator in zip(axes[:, 0], allocators, strict=True):
+            ax.axvline(1.0, color=style.reference_color, linewidth=1.2, zorder=1)
+            for i, cfg in enumerate(cfgs):
+                for j, workload in enumerate(workloads):
+                    match = [
+                        r
+                        for r in ratios
+                        if r.config == cfg and r.allocator == allocator and r.benchmark == workload
+                    ]
+                    if not match:
+                        continue
+                    iv = match[0].interval
+                    y = j - 0.4 + step * (i + 0.5)
+                    color, marker, _ = look(configs, cfg, style)
+                    if iv.has_ci:
+                        ax.errorbar(
+                            iv.estimate,
+                            y,
+                            xerr=[[iv.estimate - iv.low], [iv.high - iv.estimate]],
+                            fmt="none",
+                            ecolor=color,
+                            elinewidth=1.6,
+                            capsize=3,
+                            zorder=2,
+                        )
+                    # Hollow marker = not significant: visible, but clearly not a ranking.
+                    ax.plot(
+                        iv.estimate,
+                        y,
+                        marker,
+                        markersize=7,
+                        zorder=3,
+                        color=color,
+                        markerfacecolor=color if iv.significant else "white",
+                    )
+            ax.set_yticks(range(len(workloads)), workloads)
+            ax.set_ylim(len(workloads) - 0.5, -0.5)
+            ax.set_title(f"allocator: {allocator}" if allocator else "runtime", loc="left")
+            ax.grid(axis="y", visible=False)
+        ref = ratios[0]
+        refs = {r.reference for r in ratios}
+        # With several Pythons each is measured against its own baseline: say so, not one name.
+        ref_name = (
+            f"{configs.baseline_variant} at the same Python" if len(refs) > 1 else ref.reference
+        )
+        ref_text = ref_name + (f" ({ref.reference_allocator})" if ref.reference_allocator else "")
+        axes[-1][0].set_xlabel(
+            f"time relative to {ref_text}  (<1 faster, >1 slower; 95 % CI; hollow = n.s.)"
+        )
+        # Legend from the configs, always filled: a point's fill means significance, not variant.
+        handles = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=look(configs, c, style)[1],
+                color=look(configs, c, style)[0],
+                markersize=7,
+                label=c,
+            )
+            for c in cfgs
+        ]
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), 4),
+            title="variant",
+        )
+        fig.suptitle("Runtime relative to the reference variant (pyperf)")
+        savefig(fig, out, "runtime-ratio", style)
+    return Chart("runtime-ratio", "Runtime ratio per workload against the reference variant")
+
+
+def _metric_words(metric: str, unit: str) -> str:
+    """ "latency_p50_ms" -> "latency p50" (the unit goes in brackets once, not twice)."""
+    if metric.endswith("_per_s"):
+        return metric[: -len("_per_s")].replace("_", " ") + " per second"
+    words = metric.replace("_", " ")
+    if unit and words.endswith(f" {unit}"):
+        words = words[: -len(unit) - 1]
+    return words
+
+
+def distribution_panels(
+    frame: pd.DataFrame,
+    configs: Configs,
+    out: Path,
+    stem: str,
+    title: str,
+    style: PlotStyle = STYLE,
+) -> Chart | None:
+    """Box plots per config, one panel per (benchmark, metric): start-up and http."""
+    if frame.empty:
+        return None
+    panels = list(
+        dict.fromkeys(zip(frame["benchmark"].tolist(), frame["metric"].tolist(), strict=True))
+    )
+    cfgs = _present(configs.order, frame)
+    with styled(style):
+        ncols = 2 if len(panels) > 1 else 1
+        nrows = math.ceil(len(panels) / ncols)
+        per_panel = style.height_for_rows(len(cfgs), minimum=2.0, extra=0.9)
+        fig, axes = new_figure(per_panel * nrows + 0.6, nrows=nrows, ncols=ncols, style=style)
+        flat = list(axes.flat)
+        for ax, (benchmark, metric) in zip(flat, panels, strict=False):
+            sub = frame[(frame["benchmark"] == benchmark) & (frame["metric"] == metric)]
+            unit = str(sub["unit"].iloc[0])
+            shown, divisor = display_unit(unit, float(np.median(values(sub))))
+            data, names = [], []
+            for cfg in cfgs:
+                vals = values(sub[sub["config"] == cfg]) / divisor
+                if vals.size:
+                    data.append(vals)
+                    names.append(cfg)
+            box = ax.boxplot(
+                data,
+                orientation="horizontal",
+                tick_labels=names,
+                patch_artist=True,
+                widths=0.6,
+                medianprops={"color": "#111111", "linewidth": 1.5},
+                flierprops={"markersize": 3},
+            )
+            for k, patch in enumerate(box["boxes"]):
+                color, _, hatch = look(configs, names[k], style)
+                patch.set_facecolor(color)
+                patch.set_hatch(hatch)
+                patch.set_alpha(0.75)
+            ax.invert_yaxis()
+            label = _metric_words(metric, shown)
+            ax.set_xlabel(f"{label} ({shown})" if shown else label)
+            ax.set_title(
+                benchmark if metric in ("wall_time", "time") else f"{benchmark}: {label}",
+                loc="left",
+            )
+            ax.grid(axis="y", visible=False)
+        for ax in flat[len(panels) :]:
+            ax.set_visible(False)
+        fig.suptitle(title)
+        savefig(fig, out, stem, style)
+    return Chart(stem, title)

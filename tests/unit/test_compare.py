@@ -1,0 +1,170 @@
+"""``basebench compare``: exit codes, regression ordering, warnings, Python pairing (no Docker)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from basebench.commands import compare as command
+from basebench.errors import UserError
+from basebench.report import frame as frames
+from basebench.report import sample
+from basebench.report.compare import (
+    IMPROVED,
+    REGRESSED,
+    UNCHANGED,
+    compare_frames,
+    decide,
+    parse_pair,
+)
+
+
+@pytest.fixture(autouse=True)
+def stand_in_loaders() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frames, "load_runs", sample.load_runs)
+        patch.setattr(frames, "read_run_meta", sample.read_run_meta)
+        yield
+
+
+def make_run(
+    root: Path,
+    run: str,
+    *,
+    frame_kwargs: dict[str, Any] | None = None,
+    meta_kwargs: dict[str, Any] | None = None,
+) -> Path:
+    frame_kwargs = frame_kwargs or {}
+    meta_kwargs = meta_kwargs or {}
+    frame = sample.synthetic_frame(run, **frame_kwargs)
+    meta = sample.synthetic_meta(run, pythons=frame_kwargs.get("pythons", ("3.13",)), **meta_kwargs)
+    return sample.write_run(root / run, frame, meta)
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(list(argv)))
+
+
+def test_identical_runs_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = make_run(tmp_path, "base")
+    new = sample.write_run(
+        tmp_path / "new", sample.synthetic_frame("base"), sample.synthetic_meta("new")
+    )
+    assert run_cli(str(base), str(new)) == 0
+    captured = capsys.readouterr()
+    assert "0 regression(s)" in captured.out
+    assert "warning" not in captured.err
+
+
+def test_same_distribution_new_noise_exits_zero(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2})
+    assert run_cli(str(base), str(new)) == 0
+
+
+def test_regression_exits_one_and_is_listed_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2, "slowdown": 1.3})
+    assert run_cli(str(base), str(new)) == 1
+    out = capsys.readouterr().out
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| Status |")
+    statuses = [line.split(" | ")[0].strip("| ") for line in table[1:]]
+    assert statuses[0] == REGRESSED
+    assert statuses == sorted(statuses, key=lambda s: s != REGRESSED)
+    # requests_per_s is bigger-is-better: fewer requests per second is a regression too.
+    assert any("requests_per_s (bigger is better)" in line and REGRESSED in line for line in table)
+    report = new / "report"
+    for suffix in ("png", "svg", "md"):
+        path = report / f"compare-base.{suffix}"
+        assert path.stat().st_size > 1_000, path
+
+
+def test_factor_is_the_threshold(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2, "slowdown": 1.3})
+    assert run_cli(str(base), str(new), "--fail-on-regression", "1.5") == 0
+
+
+def test_host_and_source_mismatch_warn_but_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = make_run(tmp_path, "base")
+    new = make_run(
+        tmp_path,
+        "new",
+        meta_kwargs={"cpu_model": "Other CPU", "kernel": "6.12.0", "base_source": "official"},
+    )
+    assert run_cli(str(base), str(new)) == 0
+    err = capsys.readouterr().err
+    assert "warning: the runs come from different hosts (cpu_model" in err
+    assert "kernel" in err
+    assert "different base image sources ('local' vs 'official')" in err
+
+
+def test_pair_python_lines_up_versions(tmp_path: Path) -> None:
+    base = sample.synthetic_frame("base", pythons=("3.13",), seed=1)
+    new = sample.synthetic_frame("new", pythons=("3.14",), seed=2)
+    unpaired, only_b, only_n = compare_frames(base, new)
+    assert unpaired == [] and only_b > 0 and only_n > 0
+    rows, only_b, only_n = compare_frames(base, new, pair_python=("3.13", "3.14"))
+    assert rows and only_b == 0 and only_n == 0
+    assert {r.python for r in rows} == {"3.14"}
+    # The synthetic 3.14 is 5 % faster: within the default factor, so nothing regressed.
+    assert not [r for r in rows if r.status == REGRESSED]
+
+
+def test_pair_python_via_cli(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"pythons": ("3.13",)})
+    new = make_run(tmp_path, "new", frame_kwargs={"pythons": ("3.14",), "seed": 3})
+    assert run_cli(str(base), str(new), "--pair-python", "3.13:3.14") == 0
+    with pytest.raises(UserError, match=r"no Python 3\.12"):
+        run_cli(str(base), str(new), "--pair-python", "3.12:3.14")
+    with pytest.raises(UserError, match="OLD:NEW"):
+        parse_pair("3.13")
+
+
+def test_few_samples_decided_by_factor_alone() -> None:
+    base = sample.synthetic_frame("base")
+    new = base.copy()
+    grow = (new["group"] == "size") & (new["metric"] == "compressed")
+    new.loc[grow, "value"] *= 1.2
+    rows, _, _ = compare_frames(base, new)
+    sizes = [r for r in rows if r.group == "size" and r.metric == "compressed"]
+    assert sizes and all(r.status == REGRESSED and not r.tested for r in sizes)
+    assert all(math.isnan(r.p_value) for r in sizes)
+
+
+def test_new_install_failure_is_a_regression() -> None:
+    base = sample.synthetic_frame("base")
+    new = base.copy()
+    broke = (new["group"] == "install") & (new["metric"] == "failed")
+    broke &= (new["benchmark"] == "numpy") & (new["variant"] == "alpine3.23")
+    new.loc[broke, "value"] = 1.0
+    rows, _, _ = compare_frames(base, new)
+    assert rows[0].status == REGRESSED and rows[0].benchmark == "numpy"
+    assert math.isinf(rows[0].worse_ratio)
+
+
+def test_decide_needs_significance_and_factor() -> None:
+    assert decide(1.5, 0.001, True, 1.1) == REGRESSED
+    assert decide(1.5, 0.4, True, 1.1) == "n.s."
+    assert decide(1.05, 0.001, True, 1.1) == UNCHANGED
+    assert decide(0.5, 0.001, True, 1.1) == IMPROVED
+    assert decide(1.5, math.nan, False, 1.1) == REGRESSED
+
+
+def test_bad_factor_is_a_user_error() -> None:
+    frame = pd.DataFrame(sample.synthetic_frame())
+    with pytest.raises(UserError, match=r">= 1\.0"):
+        compare_frames(frame, frame, factor=0.9)

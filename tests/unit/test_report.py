@@ -1,0 +1,266 @@
+"""``basebench report``: Markdown structure, charts, CSV, self-contained HTML (no Docker).
+
+The run folders are synthetic (basebench.report.sample) and read through stand-in loaders;
+point ``REAL_RUN`` at a committed results/<run-id>/ to run the same checks on real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from basebench.errors import UserError
+from basebench.report import frame as frames
+from basebench.report import make_report, render_report, sample
+from basebench.report.analysis import recommend, summarise
+from basebench.report.frame import COLUMNS, label_configs, normalise
+from basebench.report.stats import mann_whitney_p, ratio_of_medians
+
+CHART_STEMS = ("build-time", "install-heatmap", "runtime-ratio", "size", "startup", "http")
+SUMMARY_COLUMNS = [
+    "Variant",
+    "libc",
+    "Base image compressed",
+    "Base image uncompressed",
+    "Build time (fastest strategy)",
+    "Install failures",
+    "Runtime vs slim-trixie [95 % CI]",
+    "Runtime verdict",
+]
+SECTIONS = ["Summary", "Build and install", "Runtime", "Image size", "Start-up", "HTTP serving"]
+
+
+@contextmanager
+def stand_in_loaders() -> Iterator[None]:
+    """Read synthetic run folders (see basebench.report.sample) instead of real ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frames, "load_runs", sample.load_runs)
+        patch.setattr(frames, "read_run_meta", sample.read_run_meta)
+        yield
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One report for the whole module: rendering charts takes seconds."""
+    run_dir = sample.write_run(
+        tmp_path_factory.mktemp("results") / "synthetic-1",
+        sample.synthetic_frame(),
+        sample.synthetic_meta(),
+    )
+    with stand_in_loaders():
+        return make_report([run_dir]).report_dir
+
+
+def h2(markdown: str) -> list[str]:
+    return re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
+
+
+def table_after(markdown: str, heading: str) -> list[list[str]]:
+    """Rows (header first, separator dropped) of the first table after ``heading``."""
+    text = markdown.split(f"\n{heading}\n", 1)[1]
+    first_block: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            first_block.append(line)
+        elif first_block:
+            break
+    rows = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in first_block]
+    return [rows[0], *rows[2:]]
+
+
+def test_markdown_headings_in_order(report: Path) -> None:
+    markdown = (report / "report.md").read_text()
+    assert markdown.startswith("# basebench report: synthetic-1")
+    assert h2(markdown) == [*SECTIONS, "Conditions"]
+
+
+def test_summary_table_columns_and_rows(report: Path) -> None:
+    rows = table_after((report / "report.md").read_text(), "## Summary")
+    assert rows[0] == SUMMARY_COLUMNS
+    assert [r[0] for r in rows[1:]] == ["slim-trixie", "trixie", "alpine3.23"]
+    by_variant = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert by_variant["slim-trixie"]["Runtime verdict"] == "reference"
+    # The synthetic musl malloc penalty is significant; trixie's ~1.0 must be marked n.s.
+    assert "slower" in by_variant["alpine3.23"]["Runtime verdict"]
+    assert by_variant["trixie"]["Runtime verdict"].startswith("n.s.")
+    assert "pyarrow" in by_variant["alpine3.23"]["Install failures"]
+    assert re.match(r"\d.*MB", by_variant["alpine3.23"]["Base image compressed"])
+
+
+def test_recommendation_in_plain_words(report: Path) -> None:
+    markdown = (report / "report.md").read_text()
+    summary = markdown.split("## Summary", 1)[1].split("## Build and install", 1)[0]
+    assert "**Recommendation: ship on `slim-trixie`**" in summary
+    assert "alpine3.23**: 1 of 5 packages failed to install (pyarrow)" in summary
+
+
+def test_conditions_section_says_which_world(report: Path) -> None:
+    conditions = (report / "report.md").read_text().split("## Conditions", 1)[1]
+    assert "Base images: **local**" in conditions
+    for expected in (
+        "Synthetic CPU @ 2.0GHz",
+        "Docker server 20.10.24",
+        "overlay2",
+        "6.1.0-synthetic",
+        "Profile: **quick**",
+        "--enable-optimizations --with-lto",
+        "musl 1.2.5",
+        "glibc 2.41",
+    ):
+        assert expected in conditions, expected
+
+
+def test_not_significant_runtime_is_not_ranked(report: Path) -> None:
+    runtime = (report / "report.md").read_text().split("## Runtime", 1)[1].split("## Image", 1)[0]
+    assert "n.s. (same within noise)" in runtime
+    ranked = runtime.split("Significantly slower", 1)[1].split("Not significant", 1)[0]
+    assert "trixie+pymalloc" not in ranked  # n.s. in the synthetic data
+    assert "slowest first: alpine3.23+pymalloc on large_object_churn (1.3" in ranked
+
+
+@pytest.mark.parametrize("stem", CHART_STEMS)
+def test_chart_per_question_as_png_and_svg(report: Path, stem: str) -> None:
+    png, svg = report / f"{stem}.png", report / f"{stem}.svg"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 5_000
+    assert "<svg" in svg.read_text()[:2000]
+    assert f"]({stem}.png)" in (report / "report.md").read_text()
+
+
+def test_csv_is_the_tidy_table(report: Path) -> None:
+    data = pd.read_csv(report / "data.csv", keep_default_na=False)
+    assert list(data.columns) == list(COLUMNS)
+    assert len(data) == len(sample.synthetic_frame())
+
+
+def test_html_is_self_contained(report: Path) -> None:
+    page = (report / "report.html").read_text()
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) == len(CHART_STEMS)
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "<link" not in page and "@import" not in page and "http://" not in page
+    assert "<h2>Conditions</h2>" in page and "<table>" in page
+
+
+def test_python_becomes_an_axis_when_a_run_spans_versions(tmp_path: Path) -> None:
+    pythons = ("3.13", "3.14")
+    result = render_report(
+        sample.synthetic_frame(pythons=pythons),
+        [sample.synthetic_meta(pythons=pythons)],
+        tmp_path / "report",
+    )
+    rows = table_after(result.markdown.read_text(), "## Summary")
+    assert [r[0] for r in rows[1:]][:3] == ["3.13-slim-trixie", "3.13-trixie", "3.13-alpine3.23"]
+    assert "3.14-alpine3.23" in [r[0] for r in rows[1:]]
+    # Each Python's variants are measured against that Python's baseline.
+    assert rows[0][6] == "Runtime vs 3.13-slim-trixie, 3.14-slim-trixie [95 % CI]"
+    markdown = result.markdown.read_text()
+    runtime = markdown.split("## Runtime", 1)[1]
+    assert "3.14-alpine3.23" in runtime
+    assert "Reference: **3.13-slim-trixie, 3.14-slim-trixie**" in runtime
+    # One recommendation per Python version: the version is a separate decision.
+    assert "**Python 3.13: Recommendation: ship on `3.13-slim-trixie`**" in markdown
+    assert "**Python 3.14: Recommendation: ship on `3.14-slim-trixie`**" in markdown
+
+
+def test_sections_without_data_are_omitted_with_a_note(tmp_path: Path) -> None:
+    data = sample.synthetic_frame()
+    data = data[~data["group"].isin(["startup", "http", "runtime"])]
+    result = render_report(data, [sample.synthetic_meta()], tmp_path / "report")
+    markdown = result.markdown.read_text()
+    assert h2(markdown) == ["Summary", "Build and install", "Image size", "Conditions"]
+    assert "_Start-up: no data in this run; section omitted._" in markdown
+    assert "_Runtime: no data in this run; section omitted._" in markdown
+    assert "HTTP" not in markdown  # optional by profile: no note either
+    assert not (tmp_path / "report" / "startup.png").exists()
+
+
+def test_new_groups_and_metrics_appear_without_new_code(tmp_path: Path) -> None:
+    data = sample.synthetic_frame()
+    extra = data[data["group"] == "startup"].copy()
+    extra["group"], extra["metric"] = "gc", "pause_time"
+    result = render_report(pd.concat([data, extra]), [sample.synthetic_meta()], tmp_path / "r")
+    markdown = result.markdown.read_text()
+    assert "## Other measurements: gc" in markdown
+    assert "pause_time" in markdown
+
+
+def test_report_command_prints_path_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from basebench.commands import report as command
+
+    run_dir = sample.write_run(
+        tmp_path / "run-a", sample.synthetic_frame(), sample.synthetic_meta("run-a")
+    )
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    with stand_in_loaders():
+        assert command.run(parser.parse_args([str(run_dir)])) == 0
+    out = capsys.readouterr().out
+    assert f"Report: {run_dir / 'report' / 'report.md'}" in out
+    assert "| Variant | libc |" in out
+
+
+def test_missing_run_folder_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not a run folder"):
+        make_report([tmp_path / "nope"])
+    with pytest.raises(UserError, match="lacks the columns"):
+        normalise(pd.DataFrame({"run": ["x"]}))
+
+
+def test_ratio_interval_and_rank_test() -> None:
+    same = ratio_of_medians([([1.0, 1.01, 0.99, 1.0, 1.02], [1.0, 0.99, 1.01, 1.0, 0.98])])
+    assert same.has_ci and not same.significant
+    slower = ratio_of_medians([([1.3, 1.31, 1.29, 1.3, 1.32], [1.0, 0.99, 1.01, 1.0, 0.98])])
+    assert slower.significant and slower.low > 1.2
+    few = ratio_of_medians([([1.3], [1.0])])
+    assert few.estimate == pytest.approx(1.3) and not few.has_ci and not few.significant
+    assert mann_whitney_p([1, 2, 3, 4], [10, 11, 12, 13]) < 0.05
+    assert mann_whitney_p([1, 2], [3, 4]) != mann_whitney_p([1, 2], [3, 4])  # NaN: no test
+
+
+def test_recommendation_falls_back_to_reference_when_all_fail() -> None:
+    data = normalise(sample.synthetic_frame())
+    failed = (data["group"] == "install") & (data["metric"] == "failed")
+    data.loc[failed, "value"] = 1.0
+    labelled, configs = label_configs(data, [sample.synthetic_meta()])
+    rec = recommend(summarise(labelled, configs))
+    assert rec is not None and rec.config == "slim-trixie"
+    assert "falls back to the reference" in rec.reasons[0]
+
+
+def test_report_from_a_run_folder_written_by_basebench_results(tmp_path: Path) -> None:
+    """No stand-ins: the run folder is written and read by basebench.results itself."""
+    results = pytest.importorskip("basebench.results")
+    data = sample.synthetic_frame()
+    meta = sample.synthetic_meta()
+    run = results.ResultStore(tmp_path / "results").create_run(
+        config=meta["config"], host=meta["host"]
+    )
+    tag_names = ("variant", "python", "libc", "base_source", "strategy", "allocator")
+    keys = ["group", "benchmark", "metric", "unit", "detail", *tag_names]
+    measurements = [
+        results.Measurement(
+            group=key[0],
+            benchmark=key[1],
+            metric=key[2],
+            unit=key[3],
+            detail=key[4],
+            values=sub.sort_values("sample")["value"].tolist(),
+            tags=results.Tags(**dict(zip(tag_names, key[5:], strict=True))),
+        )
+        for key, sub in data.groupby(keys, sort=False)
+    ]
+    run.write_measurements("synthetic", measurements)
+    results.finish_run(run)
+    result = make_report([run.dir])
+    assert result.markdown == run.dir / "report" / "report.md"
+    assert h2(result.markdown.read_text()) == [*SECTIONS, "Conditions"]
+    assert len(pd.read_csv(result.csv)) == len(data)

@@ -1,0 +1,346 @@
+"""The runtime workloads (benchmarks/runtime) and the loopback load generator.
+
+Every manifest entry's script runs once on the host Python with `--debug-single-value` and
+must write a pyperf file holding its benchmark; loadgen must refuse every non-loopback
+target and measure a small real load against a tiny HTTP server on 127.0.0.1.
+"""
+
+import importlib.util
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pyperf
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME_DIR = ROOT / "benchmarks" / "runtime"
+MANIFEST = RUNTIME_DIR / "manifest.toml"
+APP_DIR = ROOT / "images" / "app"
+KINDS = {"large-objects", "resize", "mixed", "control", "threads", "processes", "app"}
+REQUIRED_FIELDS = {"name", "script", "description", "kind", "requires", "min_python"}
+SCRIPT_TIMEOUT_S = 180
+
+
+def load_manifest() -> list[dict[str, Any]]:
+    with MANIFEST.open("rb") as f:
+        entries: list[dict[str, Any]] = tomllib.load(f)["benchmark"]
+    return entries
+
+
+ENTRIES = load_manifest()
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+# --- the manifest ------------------------------------------------------------------------
+
+
+def test_manifest_entries_are_well_formed() -> None:
+    names = [e["name"] for e in ENTRIES]
+    assert len(names) == len(set(names)), "benchmark names must be unique"
+    for entry in ENTRIES:
+        missing = REQUIRED_FIELDS - entry.keys()
+        assert not missing, f"{entry.get('name')}: missing {sorted(missing)}"
+        assert set(entry) <= REQUIRED_FIELDS | {"args"}, f"{entry['name']}: unknown fields"
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", entry["name"]), entry["name"]
+        assert (RUNTIME_DIR / entry["script"]).is_file(), entry["script"]
+        assert entry["kind"] in KINDS, entry["kind"]
+        assert isinstance(entry["description"], str) and entry["description"]
+        assert isinstance(entry["requires"], list)
+        assert all(isinstance(r, str) for r in entry["requires"])
+        assert re.fullmatch(r"3\.\d+", entry["min_python"]), entry["min_python"]
+        args = entry.get("args", [])
+        assert isinstance(args, list) and all(isinstance(a, str) for a in args)
+
+
+def test_every_script_is_in_the_manifest() -> None:
+    scripts = {p.name for p in RUNTIME_DIR.glob("bm_*.py")}
+    assert scripts == {e["script"] for e in ENTRIES}
+
+
+def test_workloads_span_the_planned_kinds() -> None:
+    assert {e["kind"] for e in ENTRIES} >= {"large-objects", "control", "threads", "processes"}
+    assert {"threaded_alloc_1", "threaded_alloc_2", "threaded_alloc_4"} <= {
+        e["name"] for e in ENTRIES
+    }
+
+
+# --- every workload, once --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["name"] for e in ENTRIES])
+def test_workload_writes_its_benchmark(entry: dict[str, Any], tmp_path: Path) -> None:
+    if sys.version_info < _version(entry["min_python"]):
+        pytest.skip(f"needs Python >= {entry['min_python']}")
+    for module in entry["requires"]:
+        if not _importable(module):
+            pytest.skip(f"{module} is not installed on this Python")
+
+    out = tmp_path / "result.json"
+    env = dict(os.environ)
+    env["BASEBENCH_APP_DIR"] = str(APP_DIR)
+    # Never the developer's own app database: the Django workload must build a temporary one.
+    env["DJANGO_DB_PATH"] = str(tmp_path / "missing" / "db.sqlite3")
+    cmd = [
+        sys.executable,
+        str(RUNTIME_DIR / entry["script"]),
+        *entry.get("args", []),
+        "--debug-single-value",
+        "-o",
+        str(out),
+    ]
+    start = time.monotonic()
+    proc = subprocess.run(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT_S,
+        check=False,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, f"{cmd}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+
+    suite = pyperf.BenchmarkSuite.load(str(out))
+    assert suite.get_benchmark_names() == [entry["name"]]
+    bench = suite.get_benchmark(entry["name"])
+    assert bench.get_nvalue() >= 1
+    assert all(v > 0 for v in bench.get_values())
+    metadata = bench.get_metadata()
+    assert metadata.get("basebench_description")
+    # A --debug-single-value run is meant to take seconds, not minutes.
+    assert elapsed < 60, f"{entry['name']} took {elapsed:.1f} s"
+    if entry["name"] == "django_render_orm":
+        assert metadata["basebench_db_origin"] == "temporary"
+        assert metadata["basebench_db_questions"] > 0
+        assert not Path(str(metadata["basebench_db_path"])).exists(), "temp DB left behind"
+
+
+# --- loadgen -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loadgen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("basebench_loadgen", RUNTIME_DIR / "loadgen.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while it is created
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def do_GET(self) -> None:
+        with self.server.lock:
+            self.server.hits += 1
+            self.server.peers.add(self.client_address)
+        if self.path.startswith("/slow"):
+            time.sleep(0.2)
+        if self.path.startswith("/missing"):
+            self.send_response(404)
+            body = b"no\n"
+        else:
+            self.send_response(200)
+            body = b"ok\n" * 10
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        if self.path.startswith("/drop"):
+            # Close without announcing it: the client only learns on its next request.
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.peers: set[tuple[str, int]] = set()
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    srv = _Server()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def _url(srv: _Server, path: str = "/") -> str:
+    return f"http://127.0.0.1:{srv.server_address[1]}{path}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/",
+        "http://192.168.1.10:8000/",
+        "http://172.17.0.2:8000/",
+        "http://127.0.0.2/",
+        "http://0.0.0.0:8000/",
+        "http://example.com/",
+        "http://localhost.example.com/",
+        "http://[::2]/",
+        "https://127.0.0.1/",
+        "ftp://localhost/",
+        "http://user:secret@127.0.0.1/",
+        "127.0.0.1:8000",
+        "http:///nohost",
+    ],
+)
+def test_loadgen_refuses_non_loopback_targets(
+    loadgen: ModuleType, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_connection(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a refused target must not be connected to")
+
+    monkeypatch.setattr(loadgen.http.client, "HTTPConnection", no_connection)
+    with pytest.raises(loadgen.RefusedTarget):
+        loadgen.run_load(url, requests=1, concurrency=1, timeout_s=1.0, warmup=0)
+
+
+def test_loadgen_cli_refuses_with_exit_code_2(
+    loadgen: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert loadgen.main(["http://10.1.2.3:8000/", "-n", "1"]) == 2
+    assert "refusing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/x?y=1",
+        "http://localhost/",
+        "http://LOCALHOST:1/",
+        "http://[::1]:8000/",
+    ],
+)
+def test_loadgen_accepts_loopback_targets(loadgen: ModuleType, url: str) -> None:
+    target = loadgen.parse_target(url)
+    assert target.host in {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"requests": 0},
+        {"requests": 10**7},
+        {"concurrency": 0},
+        {"concurrency": 10_000},
+        {"warmup": -1},
+        {"timeout_s": 0.0},
+        {"time_limit_s": 0.0},
+        {"time_limit_s": 10_000.0},
+    ],
+)
+def test_loadgen_bounds(loadgen: ModuleType, kwargs: dict[str, Any]) -> None:
+    params: dict[str, Any] = {"requests": 1, "concurrency": 1, "timeout_s": 1.0, "warmup": 0}
+    params.update(kwargs)
+    with pytest.raises(ValueError):
+        loadgen.run_load("http://127.0.0.1:9/", **params)
+
+
+def test_loadgen_measures_a_real_load(loadgen: ModuleType, server: _Server) -> None:
+    result = loadgen.run_load(_url(server), requests=200, concurrency=4, timeout_s=5.0, warmup=20)
+    assert result["completed"] == 200
+    assert result["errors"] == 0
+    assert result["status_counts"] == {"200": 200}
+    assert server.hits == 220
+    assert len(result["latencies_ms"]) == 200
+    assert 0 < result["p50_ms"] <= result["p90_ms"] <= result["p99_ms"] <= result["max_ms"]
+    assert result["requests_per_s"] > 0
+    assert not result["stopped_by_time_limit"]
+    # keep-alive: one connection per thread for the whole run
+    assert len(server.peers) <= 4
+    json.dumps(result)
+
+
+def test_loadgen_counts_http_errors(loadgen: ModuleType, server: _Server) -> None:
+    result = loadgen.run_load(
+        _url(server, "/missing"), requests=20, concurrency=2, timeout_s=5.0, warmup=0
+    )
+    assert result["completed"] == 0
+    assert result["errors"] == 20
+    assert result["error_kinds"] == {"HTTP 404": 20}
+
+
+def test_loadgen_survives_servers_that_drop_idle_connections(
+    loadgen: ModuleType, server: _Server
+) -> None:
+    result = loadgen.run_load(
+        _url(server, "/drop"), requests=30, concurrency=2, timeout_s=5.0, warmup=0
+    )
+    assert result["completed"] == 30
+    assert result["errors"] == 0
+    assert result["reconnects"] > 0
+
+
+def test_loadgen_stops_at_the_time_limit(loadgen: ModuleType, server: _Server) -> None:
+    start = time.monotonic()
+    result = loadgen.run_load(
+        _url(server, "/slow"),
+        requests=10_000,
+        concurrency=2,
+        timeout_s=5.0,
+        warmup=0,
+        time_limit_s=0.6,
+    )
+    assert time.monotonic() - start < 3.0
+    assert result["stopped_by_time_limit"]
+    assert 0 < result["completed"] < 100
+
+
+def test_loadgen_reports_connection_errors(loadgen: ModuleType) -> None:
+    srv = _Server()  # bound, then closed: nothing listens on its port any more
+    port = srv.server_address[1]
+    srv.server_close()
+    result = loadgen.run_load(
+        f"http://127.0.0.1:{port}/", requests=5, concurrency=1, timeout_s=2.0, warmup=0
+    )
+    assert result["completed"] == 0
+    assert result["errors"] == 5
+    assert result["p50_ms"] != result["p50_ms"]  # NaN
+
+
+def test_loadgen_cli_prints_json(loadgen: ModuleType, server: _Server) -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = loadgen.main([_url(server), "-n", "10", "-c", "2", "--warmup", "0"])
+    assert code == 0
+    data = json.loads(out.getvalue())
+    assert data["completed"] == 10
+    assert len(data["latencies_ms"]) == 10
