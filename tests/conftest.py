@@ -21,8 +21,10 @@ def test_run_id() -> str:
 def engine(test_run_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     # A missing engine is a failure, never a skip: CI must prove the Docker code works.
     from basebench.engine import Engine
+    from basebench.netconf import network_settings
 
     logs = tmp_path_factory.mktemp("logs")
-    engine = Engine(run_id=test_run_id, log_dir=Path(logs))
+    # The CA bundle and proxies of the environment, as `basebench run` would use them.
+    engine = Engine(network=network_settings("host"), run_id=test_run_id, log_dir=Path(logs))
     yield engine
     engine.remove_managed(run_id=test_run_id, keep_kinds=("base", "rootfs"))

@@ -24,6 +24,7 @@ LOCAL_REPOSITORY = "basebench/local"
 LOCAL_RECIPES = IMAGES_DIR / "local"
 BUILD_INFO_PATH = "/usr/local/share/basebench/build-info.json"
 LABEL_PREFIX = "org.basebench."
+_BOOKKEEPING = {f"{LABEL_PREFIX}{name}" for name in ("managed", "kind", "ref", "run")}
 
 
 @dataclass
@@ -38,8 +39,24 @@ class BaseImage:
     labels: dict[str, str] = field(default_factory=dict)
     build_seconds: float | None = None  # None: reused (nothing to do) or pulled
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def metadata(self) -> dict[str, Any]:
+        """What run.json records of the image: its labels, plus where it came from."""
+        # Our labels without their prefix; bookkeeping labels (managed, kind, ref) left out.
+        labels = {
+            key.removeprefix(LABEL_PREFIX): value
+            for key, value in self.labels.items()
+            if key.startswith(LABEL_PREFIX) and key not in _BOOKKEEPING
+        }
+        return {
+            **labels,
+            "variant": self.variant,
+            "python": self.python,
+            "libc": self.libc,
+            "family": self.family,
+            "source": self.source,
+            "reference": self.reference,
+            "image_id": self.image_id,
+        }
 
 
 def resolve_base_source(engine: Engine, requested: str, probe_reference: str) -> tuple[str, str]:

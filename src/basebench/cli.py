@@ -16,7 +16,7 @@ from types import ModuleType
 from basebench import __version__
 from basebench.errors import UserError
 
-COMMANDS = ("images", "report", "compare", "doctor", "clean")
+COMMANDS = ("run", "images", "report", "compare", "doctor", "clean")
 
 
 def _load(name: str) -> ModuleType:

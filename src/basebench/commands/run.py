@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from rich.console import Console
+
+from basebench.bases import BaseImage, ensure_base, resolve_base_source
+from basebench.config import GROUPS, OPT_LEVELS, PYPERF_MODES, Config, load_config
+from basebench.engine import Engine
+from basebench.errors import UserError
+from basebench.hostinfo import host_metadata
+from basebench.measure import GROUP_MODULES, GROUP_ORDER, Failure, RunContext
+from basebench.netconf import network_settings
+from basebench.paths import RESULTS_DIR
+from basebench.results import ResultStore, finish_run
+from basebench.variants import BASE_SOURCES, Catalogue, load_catalogue
+
+HELP = "the main job: get the base images, run the benchmark groups, write results and a report"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="quick", help="profile in benchmarks/basebench.toml")
+    parser.add_argument("--config", type=Path, help="another configuration file")
+    parser.add_argument("--python", action="append", dest="pythons", help="e.g. 3.13 (repeat)")
+    parser.add_argument("--variant", action="append", dest="variants", help="e.g. slim-trixie")
+    parser.add_argument("--group", action="append", dest="groups", choices=GROUPS)
+    parser.add_argument("--base-source", choices=BASE_SOURCES)
+    parser.add_argument("--registry-mirror", help="prefix for python:* image references")
+    parser.add_argument("--opt-level", choices=OPT_LEVELS, help="local CPython builds")
+    parser.add_argument("--baseline", dest="baseline_variant", help="variant ratios refer to")
+    parser.add_argument("--rounds", type=int, help="rounds of timed builds")
+    parser.add_argument("--pyperf-mode", choices=PYPERF_MODES)
+    parser.add_argument("--cpuset", help="CPUs for in-container timings, e.g. 1 or 0-1")
+    parser.add_argument(
+        "--requirements",
+        type=Path,
+        help="your application's requirements file (bring your own app)",
+    )
+    parser.add_argument(
+        "--dockerfile", type=Path, help="your own Dockerfile taking ARG BASE_IMAGE (with --app)"
+    )
+    parser.add_argument("--app", type=Path, help="build context of your application")
+    parser.add_argument("--ca-bundle", metavar="PATH", help="CA bundle for pip behind a proxy")
+    parser.add_argument("--network", help="docker network mode (default from config: host)")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
+    parser.add_argument("--no-report", action="store_true", help="skip the report at the end")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for name in (
+        "pythons",
+        "variants",
+        "groups",
+        "base_source",
+        "registry_mirror",
+        "opt_level",
+        "baseline_variant",
+        "rounds",
+        "pyperf_mode",
+        "cpuset",
+        "network",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    for name in ("requirements", "dockerfile", "app"):
+        path = getattr(args, name)
+        if path is not None:
+            if not path.exists():
+                raise UserError(f"--{name} {path}: no such file or folder")
+            overrides[name] = str(path.resolve())
+    return overrides
+
+
+def _bases(
+    ctx_console: Console, engine: Engine, config: Config, catalogue: Catalogue, source: str
+) -> tuple[list[BaseImage], list[Failure]]:
+    bases: list[BaseImage] = []
+    failures: list[Failure] = []
+    for python in config.pythons:
+        for name in config.variants:
+            ctx_console.print(f"base image {python}-{name} ({source})…")
+            try:
+                bases.append(
+                    ensure_base(
+                        engine,
+                        catalogue.get(name),
+                        python,
+                        source,
+                        opt_level=config.opt_level,
+                        registry_mirror=config.registry_mirror,
+                    )
+                )
+            except UserError as exc:
+                failures.append(Failure("base", f"{python}-{name}", str(exc)))
+                ctx_console.print(f"[red]FAILED[/red] base image {python}-{name}: {exc}")
+    return bases, failures
+
+
+def _measure(ctx: RunContext) -> None:
+    for group in GROUP_ORDER:
+        if group not in ctx.config.groups:
+            continue
+        module = importlib.import_module(f"basebench.measure.{GROUP_MODULES[group]}")
+        try:
+            module.measure(ctx)
+        except UserError as exc:
+            ctx.fail(group, "group", exc)
+
+
+def run(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue()
+    kwargs = {"path": args.config} if args.config else {}
+    config = load_config(args.profile, _overrides(args), catalogue=catalogue, **kwargs)
+    engine = Engine(network=network_settings(config.network, args.ca_bundle))
+    console = Console(highlight=False)
+    run_ = ResultStore(args.results).create_run(
+        config=config.as_dict(), host=host_metadata(engine.server_info())
+    )
+    engine.run_id = run_.run_id
+    engine.log_dir = run_.logs_dir
+    console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
+
+    failures: list[Failure] = []
+    status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
+    try:
+        probe = catalogue.get(config.variants[0]).official_reference(
+            config.pythons[0], config.registry_mirror
+        )
+        source, why = resolve_base_source(engine, config.base_source, probe)
+        style = "bold yellow" if source == "local" else "bold green"
+        console.print(f"[{style}]base images: {source.upper()}[/{style}] — {why}")
+        run_.update_meta(base_source=source, base_source_reason=why)
+        bases, failures = _bases(console, engine, config, catalogue, source)
+        run_.update_meta(images={b.reference: b.metadata() for b in bases})
+        if not bases:
+            raise UserError("no base image could be had; nothing to measure")
+        ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures, console=console)
+        _measure(ctx)
+        status = "finished" if not failures else "finished with failures"
+    finally:
+        finish_run(run_, status=status, failures=[f.as_dict() for f in failures])
+
+    if not args.no_report:
+        from basebench.report import make_report
+        from basebench.report.doc import markdown_table
+
+        report = make_report([run_.dir])
+        print(markdown_table(report.summary))
+        console.print(f"report: {report.markdown}")
+    for failure in failures:
+        first = failure.message.splitlines()[0] if failure.message else ""
+        console.print(f"[red]failed[/red] {failure.group} {failure.what}: {first}")
+    console.print(f"results: {run_.dir}")
+    return 0 if not failures else 1

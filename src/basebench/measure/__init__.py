@@ -1,0 +1,112 @@
+"""Measurements, one module per benchmark group, all driven through a :class:`RunContext`.
+
+Each group module exposes ``measure(ctx: RunContext) -> None``. It writes its results into
+``ctx.run`` in the store's formats and reports problems with ``ctx.fail(...)``: a failure is
+collected and the run goes on (like pyperformance), so one broken variant never costs the others.
+Images a group builds are registered with ``ctx.add_image(...)`` so later groups (size,
+start-up) measure them too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+
+from basebench.bases import BaseImage
+from basebench.config import Config
+from basebench.engine import Engine
+from basebench.results import Run, Tags
+from basebench.variants import Catalogue
+
+# The order groups run in, whatever order the profile lists them: builds first, because size
+# and start-up also measure the images the builds produce.
+GROUP_ORDER = ("build", "install", "size", "startup", "runtime", "http")
+# basebench.measure.<module> for each group.
+GROUP_MODULES = {
+    "build": "builds",
+    "install": "installs",
+    "size": "sizes",
+    "startup": "startup",
+    "runtime": "runtime",
+    "http": "http",
+}
+
+
+@dataclass
+class ImageUnderTest:
+    role: str  # "base", or "app:<strategy>"
+    reference: str
+    base: BaseImage
+    strategy: str = ""
+
+
+@dataclass
+class Failure:
+    group: str
+    what: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"group": self.group, "what": self.what, "message": self.message}
+
+
+@dataclass
+class RunContext:
+    engine: Engine
+    run: Run
+    config: Config
+    catalogue: Catalogue
+    bases: list[BaseImage]
+    images: list[ImageUnderTest] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    console: Console = field(default_factory=lambda: Console(highlight=False))
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        for base in self.bases:
+            self.add_image(ImageUnderTest("base", base.reference, base))
+
+    def add_image(self, image: ImageUnderTest) -> None:
+        self.images.append(image)
+
+    def tags(self, base: BaseImage, **extra: str) -> Tags:
+        """The tags every result row of ``base`` carries (variant, Python, libc, source...)."""
+        return Tags(
+            variant=base.variant,
+            python=base.python,
+            libc=base.libc,
+            base_source=base.source,
+        ).replace(**extra)
+
+    def label(self, base: BaseImage) -> str:
+        return f"{base.python}-{base.variant}"
+
+    def elapsed(self) -> str:
+        seconds = int(time.monotonic() - self.started)
+        return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+    def say(self, message: str) -> None:
+        self.console.print(f"[dim]{self.elapsed()}[/dim] {message}")
+
+    @contextmanager
+    def step(self, group: str, what: str, index: int = 0, total: int = 0) -> Iterator[None]:
+        """Announce a step with elapsed time and its place in the group; time it."""
+        position = f" ({index}/{total})" if total else ""
+        self.say(f"[bold]{group}[/bold]{position} {what}")
+        start = time.monotonic()
+        yield
+        self.say(f"[bold]{group}[/bold]{position} {what}: done in {time.monotonic() - start:.1f} s")
+
+    def fail(self, group: str, what: str, error: BaseException | str) -> None:
+        message = str(error)
+        self.failures.append(Failure(group, what, message))
+        first_line = message.splitlines()[0] if message else ""
+        self.say(f"[red]FAILED[/red] {group} {what}: {first_line}")
+
+    def summary(self) -> dict[str, Any]:
+        return {"failures": [f.as_dict() for f in self.failures]}
