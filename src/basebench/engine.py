@@ -427,6 +427,7 @@ class Engine:
         timeout_s: float = 3600.0,
         user: str | None = None,
         workdir: str | None = None,
+        hostname: str | None = None,
     ) -> RunResult:
         """Run a command to completion in a new labelled container, then remove it."""
         kwargs = self._container_kwargs(
@@ -442,6 +443,8 @@ class Engine:
             kwargs["user"] = user
         if workdir:
             kwargs["working_dir"] = workdir
+        if hostname:
+            kwargs["hostname"] = hostname
         start = time.perf_counter()
         try:
             container = self.client.containers.create(image, list(command), **kwargs)
@@ -469,6 +472,7 @@ class Engine:
         pids_limit: int | None = None,
         labels: Mapping[str, str] | None = None,
         name: str | None = None,
+        hostname: str | None = None,
     ) -> Container:
         """Start a labelled container in the background (a server); the caller stops it."""
         kwargs = self._container_kwargs(
@@ -480,6 +484,8 @@ class Engine:
             labels=labels,
             kind=kind,
         )
+        if hostname:
+            kwargs["hostname"] = hostname
         container: Container = self.client.containers.run(
             image, list(command) if command else None, detach=True, name=name, **kwargs
         )

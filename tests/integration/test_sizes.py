@@ -1,7 +1,6 @@
 """Size figures against the engine's own numbers and an independent docker save + gzip."""
 
 import gzip
-import io
 import json
 import subprocess
 import tarfile
