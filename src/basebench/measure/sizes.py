@@ -31,7 +31,7 @@ _PYTHON_LAYER = re.compile(r"python|pip|/usr/local|PYTHON_|GPG_KEY", re.IGNORECA
 @dataclass
 class LayerSize:
     diff_id: str
-    size: int  # uncompressed tar bytes of the layer as saved
+    size: int  # uncompressed bytes of the layer, as the engine counts them
     compressed: int
     created_by: str = ""
     kind: str = ""  # os | python | app
@@ -130,13 +130,18 @@ def _classify(layers: list[LayerSize], base_layers: list[str]) -> None:
 LayerScan = tuple[int, int, dict[str, int], set[str], set[str]]
 
 
-def _scan_saved_layers(engine: Engine, reference: str) -> list[LayerScan]:
+def _scan_saved_layers(
+    engine: Engine, reference: str
+) -> tuple[list[LayerScan], list[dict[str, Any]]]:
     """Scan every layer tar of ``docker save`` as it streams by; return them in stack order.
 
     Layers are scanned in archive order (no layer is held in memory) and put in the order the
-    image stacks them from manifest.json, which some engines write last.
+    image stacks them from manifest.json, which some engines write last. Also returns the
+    image config's history entries that made a layer (``empty_layer`` ones left out), which
+    line up one to one with the layers.
     """
     scans: dict[str, LayerScan] = {}
+    small_files: dict[str, bytes] = {}
     manifest: list[dict[str, Any]] | None = None
     with tarfile.open(fileobj=_ChunkReader(engine.save_image(reference)), mode="r|") as archive:
         for member in archive:
@@ -145,11 +150,20 @@ def _scan_saved_layers(engine: Engine, reference: str) -> list[LayerScan]:
                 continue
             if member.name == "manifest.json":
                 manifest = json.loads(extracted.read())
-            elif member.name.endswith(".tar") or member.name.startswith("blobs/"):
+            elif member.name.endswith(".json") or member.size < 1 << 20:
+                # The image config (<id>.json, or a small blob in the OCI layout); a layer
+                # this small is cheap to keep until manifest.json says which is which.
+                small_files[member.name] = extracted.read()
+            else:
                 scans[member.name] = _scan_layer(extracted)
     if manifest is None:
         raise ValueError(f"docker save of {reference} has no manifest.json")
-    return [scans[name] for name in manifest[0]["Layers"]]
+    for name in manifest[0]["Layers"]:
+        if name not in scans:
+            scans[name] = _scan_layer(io.BytesIO(small_files[name]))
+    config = json.loads(small_files[manifest[0]["Config"]])
+    history = [h for h in config.get("history", []) if not h.get("empty_layer")]
+    return [scans[name] for name in manifest[0]["Layers"]], history
 
 
 class _ChunkReader(io.RawIOBase):
@@ -172,19 +186,40 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
+def _layer_sizes(engine_sizes: list[int], layer_files: list[dict[str, int]]) -> list[int]:
+    """Per-layer sizes from docker history, matched to the layers; [] when they do not match.
+
+    The API's history does not flag empty layers, so entries are matched in order: a layer
+    with files takes the next non-zero entry, a layer of only whiteouts takes a zero one.
+    """
+    sizes: list[int] = []
+    entries = iter(engine_sizes)
+    for files in layer_files:
+        want_zero = not files
+        for size in entries:
+            if (size == 0) == want_zero or (size == 0 and sum(files.values()) == 0):
+                sizes.append(size)
+                break
+        else:
+            return []
+    return sizes
+
+
 def image_sizes(engine: Engine, reference: str, base_reference: str = "") -> ImageSizes:
     attrs = engine.inspect_image(reference)
     diff_ids = list(attrs["RootFS"]["Layers"])
-    history = [h for h in engine.image_history(reference) if h.get("Size", 0) > 0]
-    history.reverse()  # docker lists newest first
+    scans, history = _scan_saved_layers(engine, reference)
+    # The engine's own per-layer sizes (docker history), so the layers add up to inspect's Size
+    # exactly; they line up with the layers once the empty (metadata-only) entries are dropped.
+    engine_sizes = [int(h.get("Size", 0)) for h in reversed(engine.image_history(reference))]
+    layer_sizes = _layer_sizes(engine_sizes, [scan[2] for scan in scans])
     layers: list[LayerSize] = []
     scanned = []
-    for index, (raw, compressed, files, whiteouts, opaque) in enumerate(
-        _scan_saved_layers(engine, reference)
-    ):
-        created_by = history[index]["CreatedBy"] if index < len(history) else ""
+    for index, (raw, compressed, files, whiteouts, opaque) in enumerate(scans):
+        entry = history[index] if index < len(history) else {}
         diff_id = diff_ids[index] if index < len(diff_ids) else ""
-        layers.append(LayerSize(diff_id, raw, compressed, created_by))
+        size = layer_sizes[index] if layer_sizes else raw
+        layers.append(LayerSize(diff_id, size, compressed, str(entry.get("created_by", ""))))
         scanned.append((files, whiteouts, opaque))
     base_layers = (
         list(engine.inspect_image(base_reference)["RootFS"]["Layers"])
