@@ -25,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     boot.add_argument("--refresh", action="store_true", help="rebuild even when cached")
     boot.add_argument("--ca-bundle", metavar="PATH")
     boot.add_argument("--network", default="host")
+    fid = sub.add_parser(
+        "fidelity", help="local stand-ins next to the official images: sizes, bootstrap times"
+    )
+    fid.add_argument("--python", default="3.13")
+    fid.add_argument("--variant", action="append", help="default: slim-trixie, trixie, alpine")
+    fid.add_argument("--opt-level", choices=OPT_LEVELS, default="none")
 
 
 def _human(n: float) -> str:
@@ -83,6 +89,23 @@ def _list(engine: Engine) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.images_command == "list":
         return _list(Engine())
+    if args.images_command == "fidelity":
+        from basebench.fidelity import fidelity, markdown
+
+        variants = args.variant or ["slim-trixie", "trixie", "alpine"]
+        rows = fidelity(
+            Engine(network=network_settings()),
+            load_catalogue(),
+            args.python,
+            variants,
+            args.opt_level,
+        )
+        print(markdown(rows))
+        print(
+            "\ncompressed: gzip -6 of each layer tar (as a registry stores it); official "
+            "figures: images/official-sizes.toml. warm: a second bootstrap with nothing changed."
+        )
+        return 0
     catalogue = load_catalogue()
     variants = [catalogue.get(name) for name in args.variant]
     engine = Engine(network=network_settings(args.network, args.ca_bundle))
