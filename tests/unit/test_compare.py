@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import report_sample as sample
 
 from basebench.commands import compare as command
 from basebench.errors import UserError
-from basebench.report import frame as frames
-from basebench.report import sample
 from basebench.report.compare import (
     IMPROVED,
     REGRESSED,
@@ -23,14 +21,6 @@ from basebench.report.compare import (
     decide,
     parse_pair,
 )
-
-
-@pytest.fixture(autouse=True)
-def stand_in_loaders() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(frames, "load_runs", sample.load_runs)
-        patch.setattr(frames, "read_run_meta", sample.read_run_meta)
-        yield
 
 
 def make_run(

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import report_sample as sample
 
 from basebench.errors import UserError
-from basebench.report import frame as frames
-from basebench.report import make_report, render_report, sample
+from basebench.report import make_report, render_report
 from basebench.report.analysis import recommend, summarise
 from basebench.report.frame import COLUMNS, label_configs, normalise
 from basebench.report.stats import mann_whitney_p, ratio_of_medians
@@ -36,15 +34,6 @@ SUMMARY_COLUMNS = [
 SECTIONS = ["Summary", "Build and install", "Runtime", "Image size", "Start-up", "HTTP serving"]
 
 
-@contextmanager
-def stand_in_loaders() -> Iterator[None]:
-    """Read synthetic run folders (see basebench.report.sample) instead of real ones."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(frames, "load_runs", sample.load_runs)
-        patch.setattr(frames, "read_run_meta", sample.read_run_meta)
-        yield
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One report for the whole module: rendering charts takes seconds."""
@@ -53,8 +42,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sample.synthetic_frame(),
         sample.synthetic_meta(),
     )
-    with stand_in_loaders():
-        return make_report([run_dir]).report_dir
+    return make_report([run_dir]).report_dir
 
 
 def h2(markdown: str) -> list[str]:
@@ -201,8 +189,7 @@ def test_report_command_prints_path_and_summary(
     )
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
-    with stand_in_loaders():
-        assert command.run(parser.parse_args([str(run_dir)])) == 0
+    assert command.run(parser.parse_args([str(run_dir)])) == 0
     out = capsys.readouterr().out
     assert f"Report: {run_dir / 'report' / 'report.md'}" in out
     assert "| Variant | libc |" in out

@@ -12,7 +12,6 @@ import pandas as pd
 
 from basebench.errors import UserError
 from basebench.report import charts
-from basebench.report import frame as frames
 from basebench.report.analysis import (
     RUNTIME_METRIC,
     RuntimeRatio,
@@ -37,6 +36,7 @@ from basebench.report.frame import (
 )
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
+from basebench.results import load_runs, read_run_meta
 
 #: Groups with a section of their own, in the order a reader asks the questions.
 KNOWN_GROUPS = ("build", "install", "runtime", "size", "startup", "http")
@@ -65,8 +65,8 @@ def make_report(
     run_dirs: Sequence[Path], out_dir: Path | None = None, style: PlotStyle = STYLE
 ) -> ReportResult:
     dirs = check_run_dirs(run_dirs)
-    metas = [frames.read_run_meta(d) for d in dirs]
-    frame = frames.load_runs(dirs)
+    metas = [read_run_meta(d) for d in dirs]
+    frame = load_runs(dirs)
     # The newest run is the one people open; several runs report into the last one given.
     target = out_dir if out_dir is not None else dirs[-1] / "report"
     return render_report(frame, metas, target, style)

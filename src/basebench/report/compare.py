@@ -18,12 +18,12 @@ import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from basebench.errors import UserError
-from basebench.report import frame as frames
 from basebench.report.doc import Table, markdown_table
 from basebench.report.fmt import quantity
 from basebench.report.frame import check_run_dirs, normalise
 from basebench.report.stats import ALPHA, bigger_is_better, mann_whitney_p
 from basebench.report.style import STYLE, PlotStyle, new_figure, savefig, styled
+from basebench.results import load_runs, read_run_meta
 
 KEY = ("group", "benchmark", "variant", "python", "strategy", "allocator", "metric")
 
@@ -372,8 +372,8 @@ def compare_runs(
     """
     base_dir, new_dir = check_run_dirs([baseline_dir, new_dir])
     # Through the module so that tests (and previews) can substitute the loaders.
-    base_meta, new_meta = frames.read_run_meta(base_dir), frames.read_run_meta(new_dir)
-    base_frame, new_frame = frames.load_runs([base_dir]), frames.load_runs([new_dir])
+    base_meta, new_meta = read_run_meta(base_dir), read_run_meta(new_dir)
+    base_frame, new_frame = load_runs([base_dir]), load_runs([new_dir])
     rows, only_b, only_n = compare_frames(
         base_frame, new_frame, factor=factor, pair_python=pair_python
     )

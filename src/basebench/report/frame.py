@@ -7,7 +7,6 @@ without new code here.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,41 +16,14 @@ from typing import Any
 import pandas as pd
 
 from basebench.errors import UserError
+from basebench.results import TIDY_COLUMNS
 
-COLUMNS = (
-    "run",
-    "group",
-    "benchmark",
-    "variant",
-    "python",
-    "libc",
-    "base_source",
-    "strategy",
-    "allocator",
-    "metric",
-    "value",
-    "unit",
-    "sample",
-    "detail",
-)
+COLUMNS = TIDY_COLUMNS
 TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("value", "sample"))
 
 #: CPython's own allocator is what a team gets without configuration, so it is the reference
 #: the runtime ratios are measured against ("" when a run does not vary the allocator).
 DEFAULT_ALLOCATORS = ("pymalloc", "", "malloc")
-
-
-def load_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
-    """:func:`basebench.results.load_runs`, imported late so this package imports without it."""
-    results = importlib.import_module("basebench.results")
-    frame: pd.DataFrame = results.load_runs(run_dirs)
-    return frame
-
-
-def read_run_meta(run_dir: Path) -> dict[str, Any]:
-    results = importlib.import_module("basebench.results")
-    meta: dict[str, Any] = results.read_run_meta(run_dir)
-    return meta
 
 
 def check_run_dirs(run_dirs: Sequence[Path]) -> list[Path]:

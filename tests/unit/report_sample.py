@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from basebench.report.frame import COLUMNS
+from basebench.results import MEASUREMENTS_FORMAT, RUN_FORMAT, TAG_COLUMNS
+from basebench.results import TIDY_COLUMNS as COLUMNS
 
 VARIANTS = {"slim-trixie": "glibc", "trixie": "glibc", "alpine3.23": "musl"}
 STRATEGIES = {"single-full": 1.0, "single-slim": 0.8, "multistage": 0.9, "pip-cache-copy": 0.6}
@@ -263,22 +264,17 @@ SYNTHETIC_TABLE = "synthetic-results.csv"
 
 
 def write_run(run_dir: Path, frame: pd.DataFrame, meta: dict[str, Any]) -> Path:
+    """Write the synthetic frame as a real run folder, in the store's own formats."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"format": RUN_FORMAT, **meta, "run_id": run_dir.name}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    frame.to_csv(run_dir / SYNTHETIC_TABLE, index=False)
+    keys = ["group", "benchmark", *TAG_COLUMNS, "metric", "unit", "detail"]
+    rows = []
+    for key, series in frame.sort_values("sample").groupby(keys, sort=False):
+        row = dict(zip(keys, key, strict=True))
+        rows.append({**row, "values": series["value"].astype(float).tolist()})
+    measurements = run_dir / "measurements"
+    measurements.mkdir(exist_ok=True)
+    payload = {"format": MEASUREMENTS_FORMAT, "run": run_dir.name, "rows": rows}
+    (measurements / "synthetic.json").write_text(json.dumps(payload), encoding="utf-8")
     return run_dir
-
-
-def load_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
-    frames = [
-        pd.read_csv(Path(d) / SYNTHETIC_TABLE, dtype=str, keep_default_na=False) for d in run_dirs
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    out["value"] = out["value"].astype(float)
-    out["sample"] = out["sample"].astype(int)
-    return out
-
-
-def read_run_meta(run_dir: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-    return meta
