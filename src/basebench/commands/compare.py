@@ -8,7 +8,7 @@ from pathlib import Path
 
 from basebench.report.compare import compare_runs, comparison_markdown, parse_pair
 
-HELP = "Compare two runs metric by metric; exit 1 when a metric regressed beyond a factor."
+HELP = "compare two runs metric by metric; exit 1 when one regressed beyond a factor"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

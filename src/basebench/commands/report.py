@@ -8,7 +8,7 @@ from pathlib import Path
 from basebench.report.build import make_report
 from basebench.report.doc import markdown_table
 
-HELP = "Write report.md, report.html, charts and data.csv for one or more result runs."
+HELP = "write report.md, report.html, PNG+SVG charts and data.csv for one or more runs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
