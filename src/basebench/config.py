@@ -33,6 +33,7 @@ class Config:
     opt_level: str = "none"
     baseline_variant: str = "slim-trixie"
     cpuset: str = "1"
+    cpus: float = 0.0  # CPU quota of measured containers (docker run --cpus); 0 = none
     mem_limit: str = "4g"
     pids_limit: int = 512
     rounds: int = 1
@@ -59,6 +60,10 @@ def _check_type(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
             raise ConfigError(f"{where}: {name} must be a list of strings, got {value!r}")
         return [str(v) for v in value]
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{where}: {name} must be a number >= 0, got {value!r}")
+        return float(value)
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{where}: {name} must be a whole number >= 0, got {value!r}")

@@ -396,6 +396,7 @@ class Engine:
         pids_limit: int | None,
         labels: Mapping[str, str] | None,
         kind: str,
+        cpus: float | None = None,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "environment": {**self.network.container_environment(), **(environment or {})},
@@ -410,6 +411,8 @@ class Engine:
             kwargs["mem_limit"] = mem_limit
         if pids_limit:
             kwargs["pids_limit"] = pids_limit
+        if cpus:
+            kwargs["nano_cpus"] = int(cpus * 1e9)  # docker run --cpus
         return kwargs
 
     def run(
@@ -423,6 +426,7 @@ class Engine:
         cpuset_cpus: str | None = None,
         mem_limit: str | None = None,
         pids_limit: int | None = None,
+        cpus: float | None = None,
         labels: Mapping[str, str] | None = None,
         timeout_s: float = 3600.0,
         user: str | None = None,
@@ -438,6 +442,7 @@ class Engine:
             pids_limit=pids_limit,
             labels=labels,
             kind=kind,
+            cpus=cpus,
         )
         if user:
             kwargs["user"] = user
@@ -470,6 +475,7 @@ class Engine:
         cpuset_cpus: str | None = None,
         mem_limit: str | None = None,
         pids_limit: int | None = None,
+        cpus: float | None = None,
         labels: Mapping[str, str] | None = None,
         name: str | None = None,
         hostname: str | None = None,
@@ -483,6 +489,7 @@ class Engine:
             pids_limit=pids_limit,
             labels=labels,
             kind=kind,
+            cpus=cpus,
         )
         if hostname:
             kwargs["hostname"] = hostname

@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pyperf-mode", choices=PYPERF_MODES)
     parser.add_argument("--cpuset", help="CPUs for in-container timings, e.g. 1 or 0-1")
     parser.add_argument(
+        "--cpus", type=float, help="CPU quota of measured containers (docker run --cpus)"
+    )
+    parser.add_argument(
         "--requirements",
         type=Path,
         help="your application's requirements file (bring your own app)",
@@ -61,6 +64,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "rounds",
         "pyperf_mode",
         "cpuset",
+        "cpus",
         "network",
     ):
         value = getattr(args, name)

@@ -54,6 +54,9 @@ def measure(ctx: RunContext) -> None:
                         command,
                         kind="workload",
                         cpuset_cpus=ctx.config.cpuset or None,
+                        cpus=ctx.config.cpus or None,
+                        mem_limit=ctx.config.mem_limit or None,
+                        pids_limit=ctx.config.pids_limit or None,
                     )
                     if result.exit_code != 0:
                         broken.add(key)
