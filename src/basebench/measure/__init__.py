@@ -66,6 +66,7 @@ class RunContext:
     failures: list[Failure] = field(default_factory=list)
     console: Console = field(default_factory=lambda: Console(highlight=False))
     started: float = field(default_factory=time.monotonic)
+    _durations: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for base in self.bases:
@@ -100,7 +101,15 @@ class RunContext:
         self.say(f"[bold]{group}[/bold]{position} {what}")
         start = time.monotonic()
         yield
-        self.say(f"[bold]{group}[/bold]{position} {what}: done in {time.monotonic() - start:.1f} s")
+        took = time.monotonic() - start
+        done = self._durations.setdefault(group, [])
+        done.append(took)
+        left = ""
+        if total and index < total:
+            # The steps of a group are alike (one per image or variant): the mean so far
+            # times the steps still to come is an honest guess.
+            left = f", about {sum(done) / len(done) * (total - index):.0f} s left in {group}"
+        self.say(f"[bold]{group}[/bold]{position} {what}: done in {took:.1f} s{left}")
 
     def fail(self, group: str, what: str, error: BaseException | str) -> None:
         message = str(error)
