@@ -7,6 +7,8 @@
 #   slim  glibc, LDFLAGS -Wl,--strip-all          (python:X-slim)
 #   musl  musl-gcc wrapper, --strip-all, 1 MiB thread stacks (python:X-alpine)
 # Env: OPT_LEVEL = none | lto | pgo | pgo-lto   (default none)
+#      FLAGS = official (each image's own official flags, default) | debian (musl
+#              only: the Debian images' dpkg-buildflags, for a same-flags pair)
 #      PYTHON_VERSION = expected upstream version (must match the tarball)
 #      CC (musl only) = compiler wrapper; its name must contain "gcc" (see below)
 # Writes /usr/local/share/basebench/build-info.json with the exact flags used.
@@ -49,6 +51,12 @@ case "$flavour" in
 		# so deep recursion hits RecursionError before a segfault.
 		EXTRA_CFLAGS="-DTHREAD_STACK_SIZE=0x100000"
 		LDFLAGS=''
+		if [ "${FLAGS:-official}" = debian ]; then
+			# The libc-controlled twin of the Debian images: the very flags
+			# dpkg-buildflags gives them, so glibc vs musl is the only difference.
+			EXTRA_CFLAGS="$(dpkg-buildflags --get CFLAGS) $EXTRA_CFLAGS"
+			LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
+		fi
 		;;
 	*) echo >&2 "unknown flavour $flavour"; exit 1 ;;
 esac
@@ -123,6 +131,7 @@ mkdir -p /usr/local/share/basebench
 	echo "  \"orig_tarball\": $(json_str "$orig_tarball"),"
 	echo "  \"orig_sha256\": $(json_str "$orig_sha256"),"
 	echo "  \"opt_level\": $(json_str "$OPT_LEVEL"),"
+	echo "  \"flags\": $(json_str "${FLAGS:-official}"),"
 	echo "  \"configure_args\": $(json_str "$configure_args"),"
 	echo "  \"cc\": $(json_str "${CC:-gcc}"),"
 	echo "  \"cc_version\": $(json_str "$cc_version"),"

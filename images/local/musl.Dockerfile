@@ -68,9 +68,11 @@ ENV LANG=C.UTF-8
 ARG PYTHON_VERSION
 ENV PYTHON_VERSION=${PYTHON_VERSION}
 ARG OPT_LEVEL=none
+# official: Alpine-like flags; debian: the Debian images' flags (same-flags pair)
+ARG FLAGS=official
 RUN --mount=type=bind,from=source,source=/usr/src/python,target=/usr/src/python,rw \
     --mount=type=bind,source=build-python.sh,target=/tmp/bb/build-python.sh \
-	OPT_LEVEL="$OPT_LEVEL" sh /tmp/bb/build-python.sh musl; \
+	OPT_LEVEL="$OPT_LEVEL" FLAGS="$FLAGS" sh /tmp/bb/build-python.sh musl; \
 	PYTHONDONTWRITEBYTECODE=1 python3 -c 'import ssl, zlib, ctypes, sqlite3, lzma, bz2, readline, curses; print(ssl.OPENSSL_VERSION, sqlite3.sqlite_version)'
 
 ############################################################################

@@ -122,7 +122,9 @@ def _recipe_digest() -> str:
 
 def local_name(variant: Variant) -> str:
     """The stand-in's own name: every Alpine variant has the same musl stand-in."""
-    return "musl" if variant.libc == "musl" else variant.name
+    recipe = variant.check_local()
+    name = "musl" if variant.libc == "musl" else variant.name
+    return name if recipe.flags == "official" else f"{name}-{recipe.flags}flags"
 
 
 def ensure_local(
@@ -146,6 +148,7 @@ def ensure_local(
         "rootfs": engine.inspect_image(rootfs)["Id"],
         "source": asdict(python_source),
         "opt_level": opt_level,
+        "flags": recipe.flags,
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
     name = local_name(variant) + ("" if target == recipe.target else f"-{target}")
@@ -179,6 +182,7 @@ def ensure_local(
             "PYTHON_ORIG_SHA256": python_source.orig_sha256,
             "PYTHON_VERSION": python_source.upstream_version,
             "OPT_LEVEL": opt_level,
+            "FLAGS": recipe.flags,
         },
         log_name=f"local-{python}-{name}-{opt_level}",
     )
@@ -191,6 +195,7 @@ def ensure_local(
         f"{LABEL_PREFIX}libc.version": str(info.get("libc", "")),
         f"{LABEL_PREFIX}base_source": "local",
         f"{LABEL_PREFIX}opt_level": opt_level,
+        f"{LABEL_PREFIX}flags": recipe.flags,
         f"{LABEL_PREFIX}configure_args": str(info.get("configure_args", "")),
         f"{LABEL_PREFIX}cflags": str(info.get("extra_cflags", "")),
         f"{LABEL_PREFIX}ldflags": str(info.get("ldflags", "")),

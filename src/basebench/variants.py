@@ -27,6 +27,7 @@ class LocalRecipe:
     target: str
     rootfs: str  # Debian suite of the debootstrap root filesystem
     builder_target: str = ""
+    flags: str = "official"  # compiler flags: the variant's official ones, or "debian"
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,16 @@ def test_broken_catalogue_is_reported(tmp_path):
     )
     with pytest.raises(ConfigError, match="family 'bsd'"):
         load_catalogue(path)
+
+
+def test_same_flags_musl_twin_is_local_only():
+    from basebench.bases import local_name
+
+    catalogue = load_catalogue()
+    twin = catalogue.get("musl-debianflags")
+    assert twin.libc == "musl" and twin.check_local().flags == "debian"
+    assert local_name(twin) == "musl-debianflags"
+    assert local_name(catalogue.get("alpine3.24")) == "musl"
+    with pytest.raises(ConfigError, match="no official"):
+        check_combination(twin, "3.13", "official")
+    check_combination(twin, "3.13", "auto")
