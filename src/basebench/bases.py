@@ -151,7 +151,9 @@ def ensure_local(
         "flags": recipe.flags,
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
-    name = local_name(variant) + ("" if target == recipe.target else f"-{target}")
+    name = local_name(variant)
+    if target != recipe.target:
+        name += "-builder" if target == recipe.builder_target else f"-{target}"
     tag = f"{LOCAL_REPOSITORY}:{python}-{name}-{opt_level}-{key}"
     if not refresh and engine.image_exists(tag):
         attrs = engine.inspect_image(tag)
