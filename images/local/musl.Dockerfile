@@ -75,6 +75,16 @@ RUN --mount=type=bind,from=source,source=/usr/src/python,target=/usr/src/python,
 	OPT_LEVEL="$OPT_LEVEL" FLAGS="$FLAGS" sh /tmp/bb/build-python.sh musl; \
 	PYTHONDONTWRITEBYTECODE=1 python3 -c 'import ssl, zlib, ctypes, sqlite3, lzma, bz2, readline, curses; print(ssl.OPENSSL_VERSION, sqlite3.sqlite_version)'
 
+# Alpine's musl-dev ships empty libcrypt.a, libdl.a, libm.a... because musl keeps all of them
+# in libc; Debian's does not, so `-lcrypt` (uWSGI, among others) fails to link. Empty
+# archives, as on Alpine, make sdist builds link the same way they do there.
+RUN set -eux; \
+	libdir="$(dirname "$(musl-gcc -print-file-name=libc.a)")"; \
+	for l in crypt dl m pthread resolv rt util xnet; do \
+		[ -e "$libdir/lib$l.a" ] || ar rc "$libdir/lib$l.a"; \
+	done; \
+	ls "$libdir"/lib*.a
+
 ############################################################################
 # musl-assemble: lay out the final tree in /out (Alpine-like paths).
 FROM musl-builder AS musl-assemble

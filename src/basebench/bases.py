@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -168,7 +169,8 @@ def ensure_local(
             dict(attrs["Config"].get("Labels") or {}),
         )
 
-    staging = f"{tag}-staging"
+    # Unique per call: two runs bootstrapping the same image at once must not share it.
+    staging = f"{tag}-staging-{secrets.token_hex(4)}"
     built = engine.build(
         LOCAL_RECIPES,
         tag=staging,

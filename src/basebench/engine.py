@@ -363,8 +363,12 @@ class Engine:
         seconds = time.perf_counter() - start
         if code != 0:
             summary = "\n".join(f"    {t}" for t in tail)
+            # BuildKit marks the failing step "#N ERROR: ..."; that line says what went wrong,
+            # so it leads the message (the first line is what one-line summaries show).
+            errors = [t for t in tail if re.match(r"^(#\d+ )?ERROR[: ]", t)]
+            reason = f": {errors[-1]}" if errors else ""
             raise BuildFailed(
-                f"docker build of {tag} failed (exit {code}). Last lines:\n{summary}\n"
+                f"docker build of {tag} failed (exit {code}){reason}\nLast lines:\n{summary}\n"
                 f"  full log: {log_path}",
                 str(log_path),
             )

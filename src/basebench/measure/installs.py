@@ -1,0 +1,357 @@
+"""Group "install": one package at a time, pip install into a fresh container of each base.
+
+For every package of the set (benchmarks/packages.txt, plus the lines of the team's own
+requirements file when ``requirements`` is set) on every base:
+
+1. download (not timed as the result): ``fetch.py /wheelhouse PKG`` runs in a container of the
+   base, so the base's own pip and platform tags choose the files (a manylinux or musllinux
+   wheel, or the sdist). fetch.py also downloads the build requirements of every sdist
+   (``[build-system] requires``; setuptools + wheel for legacy ones) so step 2 can build it
+   offline with ordinary build isolation. The wheelhouse is a folder per base under the run's
+   logs/ folder, bind-mounted into the containers.
+2. the timed step: a fresh container runs ``pip install --no-index --find-links /wheelhouse
+   --report /out/report.json PKG``. ``wall_time`` is timed from the host around the container
+   (create, start, pip, exit: what a Dockerfile RUN step costs); ``pip_time`` is pip alone,
+   timed inside. pip's report says what it installed: a wheel (its platform tag goes into the
+   row's detail, ``wheel:manylinux_2_17_x86_64``) or an sdist it built (``sdist``). A failure
+   keeps the compiler's last meaningful line (``failed: error: command 'gcc' failed...``).
+
+Rows: group "install", benchmark = package, metrics ``wall_time`` (s), ``pip_time`` (s),
+``download_time`` (s, step 1) and ``failed`` (0/1), all with the same detail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from basebench.bases import BaseImage
+from basebench.errors import UserError
+from basebench.measure import RunContext
+from basebench.paths import IMAGES_DIR, PROJECT_ROOT
+from basebench.results import Measurement
+
+GROUP = "install"
+SCRIPTS_DIR = IMAGES_DIR / "strategies" / "scripts"
+PIP_ENV = {
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "PIP_ROOT_USER_ACTION": "ignore",
+    "PIP_PROGRESS_BAR": "off",
+    "PIP_NO_WARN_SCRIPT_LOCATION": "1",
+}
+# pip run by the image's Python, timed inside the container; the seconds go to stdout.
+TIMED_PIP = (
+    "import subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "code = subprocess.call([sys.executable, '-m', 'pip', *sys.argv[1:]])\n"
+    "print('BASEBENCH_PIP_SECONDS=%.6f' % (time.perf_counter() - t), flush=True)\n"
+    "sys.exit(code)\n"
+)
+PIP_SECONDS = re.compile(r"^BASEBENCH_PIP_SECONDS=([0-9.]+)$", re.M)
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tgz", ".zip")
+
+
+# --------------------------------------------------------------------------------------------
+# The package set
+# --------------------------------------------------------------------------------------------
+
+
+def read_requirement_lines(path: Path) -> list[str]:
+    """Requirement specifiers of a packages.txt or requirements file, in order.
+
+    Comments, blank lines and pip options (``-r``, ``-e``, ``--index-url``...) are skipped: a
+    team's requirements file is measured one requirement at a time.
+    """
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise UserError(f"package list {path} not found") from None
+    specs = []
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        specs.append(line)
+    return specs
+
+
+def canonical_name(spec: str) -> str:
+    """PEP 503 name of a requirement specifier (``Pillow>=10`` -> ``pillow``)."""
+    match = _NAME.match(spec)
+    if not match:
+        raise UserError(f"not a requirement: {spec!r}")
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def package_set(ctx: RunContext) -> list[str]:
+    """The default set, then the team's requirements (exact duplicates dropped)."""
+    specs = read_requirement_lines(_resolve(ctx.config.packages))
+    if ctx.config.requirements:
+        specs += read_requirement_lines(_resolve(ctx.config.requirements))
+    return list(dict.fromkeys(specs))
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+# --------------------------------------------------------------------------------------------
+# What pip did
+# --------------------------------------------------------------------------------------------
+
+
+def wheel_platform_tag(filename: str) -> str:
+    """``orjson-3.10-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`` ->
+    ``manylinux_2_17_x86_64`` (the first of a compressed tag set); ``any`` for pure wheels."""
+    stem = filename.rsplit("/", 1)[-1].removesuffix(".whl")
+    tags = stem.split("-")[-1].split(".")
+    # A compressed set names one platform twice (manylinux2014 = manylinux_2_17): prefer the
+    # PEP 600/656 spelling, which says the glibc or musl version.
+    modern = [t for t in tags if t.startswith(("manylinux_", "musllinux_"))]
+    return (modern or tags)[0]
+
+
+def outcome_from_report(report: Mapping[str, Any], name: str) -> str:
+    """``wheel:<platform tag>`` or ``sdist`` for the package ``name`` in a pip --report JSON.
+
+    "" when pip installed nothing by that name (an environment marker excluded it).
+    """
+    for item in report.get("install", []):
+        metadata = item.get("metadata", {})
+        if canonical_name(str(metadata.get("name", ""))) != name:
+            continue
+        url = str(item.get("download_info", {}).get("url", ""))
+        filename = url.rsplit("/", 1)[-1]
+        if filename.endswith(".whl"):
+            return f"wheel:{wheel_platform_tag(filename)}"
+        if filename.endswith(SDIST_SUFFIXES):
+            return "sdist"
+        return f"other:{filename}"
+    return ""
+
+
+def built_from_source(report: Mapping[str, Any]) -> list[str]:
+    """Every package in the report that pip built from an sdist (dependencies too)."""
+    names = []
+    for item in report.get("install", []):
+        url = str(item.get("download_info", {}).get("url", ""))
+        if url.endswith(SDIST_SUFFIXES):
+            names.append(canonical_name(str(item.get("metadata", {}).get("name", "?"))))
+    return names
+
+
+# pip's own framing around a failed build: never the line that says what went wrong.
+_NOISE = (
+    "subprocess-exited-with-error",
+    "note: this error originates",
+    "failed building wheel",
+    "failed to build",
+    "could not build wheels",
+    "metadata-generation-failed",
+    "exit code:",
+    "[end of output]",
+    "error: failed-wheel-build-for-install",
+    "basebench_pip_seconds",
+)
+_INTERESTING = re.compile(
+    r"error|exception|not found|no such file|cannot find|unable to|you need", re.I
+)
+
+
+def failure_line(output: str) -> str:
+    """The compiler's (or pip's) last meaningful line of a failed install.
+
+    A ``fatal error:`` wins (the first cause, e.g. a missing header); else the last line that
+    names an error and is not pip's framing; else the last non-empty line.
+    """
+    lines = [ln.strip().lstrip("│║╰─>").strip() for ln in output.splitlines()]
+    lines = [ln for ln in lines if ln and not any(n in ln.lower() for n in _NOISE)]
+    fatal = [ln for ln in lines if "fatal error:" in ln]
+    if fatal:
+        return fatal[0]
+    errors = [ln for ln in lines if _INTERESTING.search(ln)]
+    if errors:
+        return errors[-1]
+    return lines[-1] if lines else "no output"
+
+
+def pip_seconds(output: str) -> float | None:
+    match = PIP_SECONDS.search(output)
+    return float(match.group(1)) if match else None
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    detail: str = ""
+    wall: list[float] = field(default_factory=list)
+    pip: list[float] = field(default_factory=list)
+    download: float | None = None
+    failed: bool = False
+    skipped: bool = False
+    from_source: list[str] = field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:80]
+
+
+def _volumes(wheelhouse: Path, out: Path | None = None) -> dict[str, dict[str, str]]:
+    volumes = {
+        str(wheelhouse.resolve()): {"bind": "/wheelhouse", "mode": "rw"},
+        str(SCRIPTS_DIR.resolve()): {"bind": "/bb", "mode": "ro"},
+    }
+    if out is not None:
+        volumes[str(out.resolve())] = {"bind": "/out", "mode": "rw"}
+    return volumes
+
+
+def download(
+    ctx: RunContext, base: BaseImage, spec: str, wheelhouse: Path
+) -> tuple[bool, str, float]:
+    """(ok, output, seconds): fetch ``spec`` and its build requirements into the wheelhouse."""
+    result = ctx.engine.run(
+        base.reference,
+        ["python3", "/bb/fetch.py", "/wheelhouse", spec],
+        environment=PIP_ENV,
+        volumes=_volumes(wheelhouse),
+        labels={"org.basebench.group": GROUP},
+        timeout_s=1800,
+    )
+    return result.exit_code == 0, result.output, result.seconds
+
+
+def timed_install(
+    ctx: RunContext, base: BaseImage, spec: str, wheelhouse: Path, out: Path
+) -> tuple[int, str, float, dict[str, Any]]:
+    """(exit code, output, host seconds, pip report) of one install in a fresh container."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    command = [
+        "python3",
+        "-c",
+        TIMED_PIP,
+        "install",
+        "--no-index",
+        "--find-links",
+        "/wheelhouse",
+        "--report",
+        "/out/report.json",
+        spec,
+    ]
+    result = ctx.engine.run(
+        base.reference,
+        command,
+        environment=PIP_ENV,
+        volumes=_volumes(wheelhouse, out),
+        labels={"org.basebench.group": GROUP},
+        timeout_s=3600,
+    )
+    (out / "output.txt").write_text(result.output)
+    report: dict[str, Any] = {}
+    report_path = out / "report.json"
+    if report_path.is_file():
+        try:
+            report = json.loads(report_path.read_text())
+        except json.JSONDecodeError:
+            report = {}
+    return result.exit_code, result.output, result.seconds, report
+
+
+def _rows(ctx: RunContext, base: BaseImage, name: str, outcome: Outcome) -> Iterable[Measurement]:
+    tags = ctx.tags(base)
+    detail = outcome.detail
+    if outcome.wall:
+        yield Measurement(GROUP, name, "wall_time", "s", outcome.wall, tags, detail)
+    if outcome.pip:
+        yield Measurement(GROUP, name, "pip_time", "s", outcome.pip, tags, detail)
+    if outcome.download is not None:
+        yield Measurement(GROUP, name, "download_time", "s", [outcome.download], tags, detail)
+    yield Measurement(GROUP, name, "failed", "", [1.0 if outcome.failed else 0.0], tags, detail)
+
+
+def measure(ctx: RunContext) -> None:
+    specs = package_set(ctx)
+    if not specs:
+        ctx.say("install: the package set is empty")
+        return
+    root = ctx.run.logs_dir / "install"
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    wheelhouses = {b.reference: root / "wheelhouse" / _slug(ctx.label(b)) for b in ctx.bases}
+
+    # 1. Downloads, per base (the network's share, kept out of the timed installs).
+    for base in ctx.bases:
+        wheelhouse = wheelhouses[base.reference]
+        wheelhouse.mkdir(parents=True, exist_ok=True)
+        with ctx.step(GROUP, f"download {len(specs)} packages for {ctx.label(base)}"):
+            for spec in specs:
+                outcome = outcomes.setdefault((base.reference, spec), Outcome())
+                try:
+                    ok, output, seconds = download(ctx, base, spec, wheelhouse)
+                except UserError as exc:
+                    ok, output, seconds = False, str(exc), 0.0
+                outcome.download = seconds
+                if not ok:
+                    outcome.failed = True
+                    outcome.detail = f"failed: download: {failure_line(output)}"
+                    ctx.say(f"install {spec} on {ctx.label(base)}: {outcome.detail}")
+
+    # 2. Timed installs, interleaving the bases package by package.
+    for round_no in range(ctx.config.rounds):
+        for index, spec in enumerate(specs, 1):
+            name = canonical_name(spec)
+            for base in ctx.bases:
+                outcome = outcomes[(base.reference, spec)]
+                if outcome.failed and not outcome.wall:
+                    continue  # download failed, or an earlier round did
+                out = root / "runs" / _slug(ctx.label(base)) / f"{_slug(name)}-{round_no + 1}"
+                try:
+                    code, output, seconds, report = timed_install(
+                        ctx, base, spec, wheelhouses[base.reference], out
+                    )
+                except UserError as exc:
+                    code, output, seconds, report = 1, str(exc), 0.0, {}
+                chosen = outcome_from_report(report, name) if report else ""
+                if code == 0 and not chosen:
+                    outcome.skipped = True
+                    ctx.say(f"install {spec} on {ctx.label(base)}: nothing installed (marker)")
+                    continue
+                outcome.wall.append(seconds)
+                inner = pip_seconds(output)
+                if inner is not None:
+                    outcome.pip.append(inner)
+                if code == 0:
+                    outcome.detail = chosen
+                    outcome.from_source = built_from_source(report)
+                else:
+                    outcome.failed = True
+                    outcome.detail = f"failed: {failure_line(output)}"
+                extra = (
+                    f", built from source: {', '.join(outcome.from_source)}"
+                    if outcome.from_source and outcome.detail != "sdist"
+                    else ""
+                )
+                ctx.say(
+                    f"install ({index}/{len(specs)}) {name} on {ctx.label(base)}: "
+                    f"{seconds:.1f} s, {outcome.detail}{extra}"
+                )
+
+    rows: list[Measurement] = []
+    for base in ctx.bases:
+        for spec in specs:
+            outcome = outcomes[(base.reference, spec)]
+            if not outcome.skipped:
+                rows.extend(_rows(ctx, base, canonical_name(spec), outcome))
+    ctx.run.write_measurements("install", rows)
