@@ -77,13 +77,14 @@ RUN --mount=type=bind,from=source,source=/usr/src/python,target=/usr/src/python,
 
 # Alpine's musl-dev ships empty libcrypt.a, libdl.a, libm.a... because musl keeps all of them
 # in libc; Debian's does not, so `-lcrypt` (uWSGI, among others) fails to link. Empty
-# archives, as on Alpine, make sdist builds link the same way they do there.
+# archives, as on Alpine, make sdist builds link the same way they do there. /opt/musl/lib is
+# where the compiler wrapper ($CC) looks; musl's own libc.a is in /usr/lib/x86_64-linux-musl.
 RUN set -eux; \
-	libdir="$(dirname "$(musl-gcc -print-file-name=libc.a)")"; \
 	for l in crypt dl m pthread resolv rt util xnet; do \
-		[ -e "$libdir/lib$l.a" ] || ar rc "$libdir/lib$l.a"; \
+		[ -e "/usr/lib/x86_64-linux-musl/lib$l.a" ] || ar rc "/opt/musl/lib/lib$l.a"; \
 	done; \
-	ls "$libdir"/lib*.a
+	echo 'int main(void){return 0;}' > /tmp/t.c; \
+	"$CC" -o /tmp/t /tmp/t.c -lcrypt -ldl -lm -lpthread -lrt -lutil; /tmp/t; rm /tmp/t /tmp/t.c
 
 ############################################################################
 # musl-assemble: lay out the final tree in /out (Alpine-like paths).

@@ -5,12 +5,12 @@ Validation names the file, the profile and the field; unknown variants list the 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from basebench._toml import read_toml
 from basebench.errors import ConfigError
 from basebench.paths import CONFIG_FILE
 from basebench.variants import BASE_SOURCES, Catalogue, check_combination, load_catalogue
@@ -82,13 +82,7 @@ def _apply(config: Config, values: Mapping[str, Any], where: str) -> None:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message carries "(at line N, column M)".
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    return read_toml(path, "configuration file")
 
 
 def profiles(path: Path = CONFIG_FILE) -> dict[str, dict[str, Any]]:

@@ -8,11 +8,11 @@ answers, else local. Impossible combinations are refused here, before any work, 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from basebench._toml import read_toml
 from basebench.errors import ConfigError
 from basebench.paths import IMAGES_DIR
 
@@ -110,12 +110,7 @@ def _variant_from_table(index: int, table: dict[str, Any], source: Path) -> Vari
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
     source = path or IMAGES_DIR / "variants.toml"
-    try:
-        data = tomllib.loads(source.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"variant catalogue {source} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+    data = read_toml(source, "variant catalogue")
     variants = {}
     for index, table in enumerate(data.get("variant", [])):
         variant = _variant_from_table(index, table, source)

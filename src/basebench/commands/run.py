@@ -5,6 +5,7 @@ import importlib
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
 from basebench.config import GROUPS, OPT_LEVELS, PYPERF_MODES, Config, load_config
@@ -157,6 +158,6 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"report: {report.markdown}")
     for failure in failures:
         first = failure.message.splitlines()[0] if failure.message else ""
-        console.print(f"[red]failed[/red] {failure.group} {failure.what}: {first}")
+        console.print(f"[red]failed[/red] {failure.group} {escape(failure.what)}: {escape(first)}")
     console.print(f"results: {run_.dir}")
     return 0 if not failures else 1

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from basebench.bases import BaseImage
 from basebench.config import Config
@@ -115,7 +116,8 @@ class RunContext:
         message = str(error)
         self.failures.append(Failure(group, what, message))
         first_line = message.splitlines()[0] if message else ""
-        self.say(f"[red]FAILED[/red] {group} {what}: {first_line}")
+        # Messages quote build logs ("[stage 2/3] RUN ..."): not console markup.
+        self.say(f"[red]FAILED[/red] {group} {escape(what)}: {escape(first_line)}")
 
     def summary(self) -> dict[str, Any]:
         return {"failures": [f.as_dict() for f in self.failures]}

@@ -1,0 +1,347 @@
+"""Runtime group: the pyperf workloads of benchmarks/runtime, inside each base image.
+
+Axes: base image (variant, Python, libc, compile flags) x allocator. The allocators are CPython's
+default (``pymalloc``), ``PYTHONMALLOC=malloc`` (libc malloc only), ``PYTHONMALLOC=mimalloc``
+(3.13+ builds that have it) and, where the workload image has them, jemalloc or mimalloc
+replacing the libc malloc by ``LD_PRELOAD`` under pymalloc (``pymalloc+jemalloc``,
+``pymalloc+mimalloc``). Only what a probe inside the image shows to work is measured.
+
+pyperf inside containers, done so that variants compare fairly on a noisy shared machine:
+
+- every container of a variant has the same hostname (``basebench-<python>-<variant>``), so
+  pyperf's metadata agree and the runs of one variant merge into one file;
+- the same CPU set for every variant: ``--cpuset-cpus`` on the container and pyperf's own
+  ``--affinity`` with the same CPUs (the workers are pinned too);
+- variants interleaved: pyperf's worker processes are split into rounds; each round runs every
+  (workload, variant, allocator) once, in an order rotated each round, with a few processes and
+  ``--append`` into one JSON per (workload, variant, allocator). The first round calibrates the
+  loops; later rounds reuse them (``--loops``), so every value of a file is comparable;
+- warmups as pyperf does them (one warmup value per process);
+- pyperf's stability check (``python -m pyperf check``) is run on each merged file; its
+  warnings go into the file's metadata (``basebench_pyperf_warnings``) and the run's logs,
+  where each invocation's own output is kept too.
+
+The quick profile uses the numbers of pyperf's ``--fast`` (10 processes x 2 values), "default"
+pyperf's defaults (20 x 3) and "rigorous" those of ``--rigorous`` (40 x 3): pyperf's ``--fast``
+and ``--rigorous`` override ``--processes``, so the counts are passed explicitly, split into
+rounds. Peak RSS per worker is pyperf's ``mem_max_rss`` run metadata.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from basebench.errors import UserError
+from basebench.measure import RunContext
+from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
+from basebench.paths import IMAGES_DIR
+from basebench.results import PYPERF_TAG_PREFIX
+from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
+
+GROUP = "runtime"
+CONTAINER_BENCH_DIR = "/opt/basebench/runtime"
+CONTAINER_APP_DIR = "/opt/app"
+CONTAINER_OUT_DIR = "/opt/basebench/out"
+INVOCATION_TIMEOUT_S = 1800.0
+
+
+@dataclass(frozen=True)
+class PyperfPlan:
+    """How one pyperf mode is run: rounds, and the options of each invocation."""
+
+    mode: str
+    rounds: int
+    options: tuple[str, ...]  # per invocation (one round)
+    calibrate_once: bool = True  # pass the first round's --loops to the later rounds
+
+    def describe(self) -> str:
+        return f"{self.mode}: {self.rounds} round(s) of pyperf {' '.join(self.options)}"
+
+
+PLANS = {
+    # pyperf --fast: 10 processes x 2 values (+1 warmup each)
+    "fast": PyperfPlan("fast", 2, ("--processes", "5", "--values", "2")),
+    # pyperf's defaults: 20 processes x 3 values
+    "default": PyperfPlan("default", 4, ("--processes", "5", "--values", "3")),
+    # pyperf --rigorous: 40 processes x 3 values
+    "rigorous": PyperfPlan("rigorous", 8, ("--processes", "5", "--values", "3")),
+    # tests: one value, no warmup, one round
+    "debug": PyperfPlan("debug", 1, ("--debug-single-value",), calibrate_once=False),
+}
+
+
+def hostname(python: str, variant: str) -> str:
+    """The container hostname of every pyperf run of one variant (so that its runs merge)."""
+    return f"basebench-{python}-{variant}"
+
+
+@dataclass
+class Job:
+    """One (workload, variant, allocator): one pyperf JSON, filled round after round."""
+
+    workload: Workload
+    image: WorkloadImage
+    allocator: Allocator
+    out_dir: Path
+    log_path: Path = Path()  # set by plan_jobs: logs/runtime/<file name>.log
+    loops: int | None = None
+    rounds_done: int = 0
+    failed: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        b = self.image.base
+        return f"{self.workload.name} {b.python}-{b.variant} {self.allocator.name}"
+
+    @property
+    def file_name(self) -> str:
+        b = self.image.base
+        return f"{self.workload.name}--{b.python}-{b.variant}--{self.allocator.name}.json"
+
+    @property
+    def host_file(self) -> Path:
+        return self.out_dir / self.file_name
+
+
+def _loops_of(path: Path) -> int | None:
+    import pyperf
+
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    for bench in suite.get_benchmarks():
+        for run in bench.get_runs():
+            if run.values:  # calibration runs have no values
+                return int(run.get_loops())
+    return None
+
+
+def _command(job: Job, plan: PyperfPlan, cpuset: str) -> list[str]:
+    cmd = [
+        "python3",
+        "-u",
+        f"{CONTAINER_BENCH_DIR}/{job.workload.script}",
+        *job.workload.args,
+        *plan.options,
+        "--affinity",
+        cpuset,
+        "--append",
+        f"{CONTAINER_OUT_DIR}/{job.file_name}",
+    ]
+    if plan.calibrate_once and job.loops:
+        cmd += ["--loops", str(job.loops)]
+    return cmd
+
+
+def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
+    base = job.image.base
+    cpuset = ctx.config.cpuset
+    cmd = _command(job, plan, cpuset)
+    result = ctx.engine.run(
+        job.image.reference,
+        cmd,
+        kind="workload",
+        environment={
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "BASEBENCH_APP_DIR": CONTAINER_APP_DIR,
+            **job.allocator.environment,
+        },
+        volumes={
+            str(RUNTIME_DIR): {"bind": CONTAINER_BENCH_DIR, "mode": "ro"},
+            str(IMAGES_DIR / "app"): {"bind": CONTAINER_APP_DIR, "mode": "ro"},
+            str(job.out_dir): {"bind": CONTAINER_OUT_DIR, "mode": "rw"},
+        },
+        cpuset_cpus=cpuset,
+        mem_limit=ctx.config.mem_limit or None,
+        pids_limit=ctx.config.pids_limit or None,
+        labels={"org.basebench.workload": job.workload.name},
+        timeout_s=INVOCATION_TIMEOUT_S,
+        hostname=hostname(base.python, base.variant),
+    )
+    job.log_path.parent.mkdir(parents=True, exist_ok=True)
+    with job.log_path.open("a", encoding="utf-8") as log:
+        env = job.allocator.environment
+        log.write(f"$ {' '.join(cmd)}  # round {job.rounds_done + 1}, env {env}\n")
+        log.write(result.output)
+        log.write(f"[exit {result.exit_code}, {result.seconds:.1f} s]\n\n")
+    if result.exit_code != 0:
+        tail = "\n".join(result.output.strip().splitlines()[-15:])
+        raise UserError(f"exit {result.exit_code}; log {job.log_path}\n{tail}")
+    if not job.host_file.is_file():
+        raise UserError(f"pyperf wrote no {job.file_name}; log {job.log_path}")
+    job.rounds_done += 1
+    if plan.calibrate_once and job.loops is None:
+        job.loops = _loops_of(job.host_file)
+
+
+def pyperf_check(path: Path) -> list[str]:
+    """pyperf's own stability warnings on a merged file (``python -m pyperf check``)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pyperf", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [ln.strip() for ln in (out.stdout + out.stderr).splitlines() if ln.strip()]
+    noise = ("Benchmark ", "The benchmark seems to be stable", "Try to rerun", "Run '", "Use ")
+    return [ln for ln in lines if not ln.startswith(noise)]
+
+
+def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
+    base = job.image.base
+    labels = base.labels
+    p = PYPERF_TAG_PREFIX
+    meta: dict[str, Any] = {
+        f"{p}group": GROUP,
+        f"{p}kind": job.workload.kind,
+        f"{p}allocator_env": " ".join(f"{k}={v}" for k, v in job.allocator.environment.items())
+        or "(none)",
+        f"{p}allocator_description": job.allocator.description,
+        f"{p}base_image": base.reference,
+        f"{p}base_image_id": base.image_id,
+        f"{p}workload_image": job.image.reference,
+        f"{p}pyperf_mode": plan.mode,
+        f"{p}rounds": job.rounds_done,
+        f"{p}cpuset": ctx.config.cpuset,
+        f"{p}mem_limit": ctx.config.mem_limit,
+        f"{p}pids_limit": ctx.config.pids_limit,
+        f"{p}container_hostname": hostname(base.python, base.variant),
+        f"{p}pyperf_warnings": " | ".join(job.warnings) or "none",
+    }
+    # The compile flags each side had: the report can tell libc from flags with them.
+    for key in ("opt_level", "cflags", "configure_args", "ldflags", "cc", "python.version"):
+        value = labels.get(f"org.basebench.{key}", "")
+        if value:
+            meta[f"{p}{key.replace('.', '_')}"] = " ".join(str(value).split())
+    return meta
+
+
+def _adopt(ctx: RunContext, job: Job, plan: PyperfPlan) -> Path:
+    import pyperf
+
+    job.warnings = pyperf_check(job.host_file)
+    suite = pyperf.BenchmarkSuite.load(str(job.host_file))
+    meta = _metadata(ctx, job, plan)
+    for bench in suite.get_benchmarks():
+        bench.update_metadata(meta)
+    with tempfile.TemporaryDirectory(prefix="basebench-pyperf-") as tmp:
+        staged = Path(tmp) / job.file_name
+        suite.dump(str(staged))
+        base = job.image.base
+        return ctx.run.add_pyperf_file(
+            staged,
+            f"runtime-{job.workload.name}-{base.python}-{base.variant}-{job.allocator.name}",
+            ctx.tags(base, allocator=job.allocator.name),
+        )
+
+
+def workload_images(ctx: RunContext) -> list[WorkloadImage]:
+    images: list[WorkloadImage] = []
+    for i, base in enumerate(ctx.bases, 1):
+        what = f"workload image of {ctx.label(base)}"
+        try:
+            with ctx.step(GROUP, what, i, len(ctx.bases)):
+                image = ensure_workload_image(
+                    ctx.engine, base, ctx.catalogue, opt_level=ctx.config.opt_level
+                )
+        except UserError as exc:
+            ctx.fail(GROUP, what, exc)
+            continue
+        allocators = ", ".join(a.name for a in image.allocators)
+        ctx.say(f"  {image.reference}: allocators {escape(allocators)}")
+        for name, why in image.unavailable.items():
+            ctx.say(f"  [yellow]not measured[/yellow] {ctx.label(base)} {name}: {escape(why)}")
+        images.append(image)
+    return images
+
+
+def plan_jobs(
+    ctx: RunContext, images: Sequence[WorkloadImage], workloads: Sequence[Workload], out_dir: Path
+) -> list[Job]:
+    jobs: list[Job] = []
+    logs = ctx.run.logs_dir / GROUP
+    for image in images:
+        for workload in workloads:
+            why = workload.skip_reason(image.python_version, set(image.packages))
+            if why:
+                where = ctx.label(image.base)
+                ctx.say(f"  [yellow]skipped[/yellow] {workload.name} on {where}: {escape(why)}")
+                continue
+            for allocator in image.allocators:
+                job = Job(workload, image, allocator, out_dir)
+                job.log_path = logs / (job.file_name.removesuffix(".json") + ".log")
+                jobs.append(job)
+    return jobs
+
+
+def interleaved(jobs: Sequence[Job], round_index: int) -> list[Job]:
+    """Round ``round_index``'s order: workload by workload, (variant, allocator) rotated."""
+    by_workload: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_workload.setdefault(job.workload.name, []).append(job)
+    order: list[Job] = []
+    for group in by_workload.values():
+        shift = round_index % len(group)
+        order.extend(group[shift:] + group[:shift])
+    return order
+
+
+def run_runtime(
+    ctx: RunContext,
+    *,
+    mode: str | None = None,
+    workloads: Sequence[Workload] | None = None,
+    allocators: Collection[str] | None = None,
+) -> list[Path]:
+    """Measure (all workloads and allocators unless narrowed); return the files added to the run."""
+    plan = PLANS[mode or ctx.config.pyperf_mode]
+    selected = list(workloads) if workloads is not None else load_manifest()
+    images = workload_images(ctx)
+    if not images:
+        return []
+    if allocators is not None:
+        for image in images:
+            image.allocators = [a for a in image.allocators if a.name in allocators]
+    written: list[Path] = []
+    out_dir = Path(tempfile.mkdtemp(prefix="pyperf-", dir=ctx.run.dir))
+    try:
+        jobs = plan_jobs(ctx, images, selected, out_dir)
+        ctx.say(
+            f"[bold]{GROUP}[/bold] {len(jobs)} series ({plan.describe()}), "
+            f"CPUs {ctx.config.cpuset} for every variant"
+        )
+        for r in range(plan.rounds):
+            pending = [j for j in interleaved(jobs, r) if not j.failed]
+            with ctx.step(GROUP, f"round {r + 1}/{plan.rounds}: {len(pending)} pyperf runs"):
+                for job in pending:
+                    try:
+                        _run_once(ctx, job, plan)
+                    except UserError as exc:
+                        job.failed = True
+                        ctx.fail(GROUP, job.label, exc)
+        for job in jobs:
+            if job.failed or not job.host_file.is_file():
+                continue
+            try:
+                written.append(_adopt(ctx, job, plan))
+            except (UserError, ValueError, OSError) as exc:
+                ctx.fail(GROUP, f"{job.label}: adopt", exc)
+            if job.warnings:
+                warnings = escape("; ".join(job.warnings)[:200])
+                ctx.say(f"  pyperf check {escape(job.label)}: {warnings}")
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return written
+
+
+def measure(ctx: RunContext) -> None:
+    run_runtime(ctx)
