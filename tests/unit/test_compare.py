@@ -158,3 +158,32 @@ def test_bad_factor_is_a_user_error() -> None:
     frame = pd.DataFrame(sample.synthetic_frame())
     with pytest.raises(UserError, match=r">= 1\.0"):
         compare_frames(frame, frame, factor=0.9)
+
+
+def test_series_told_apart_by_detail_are_compared_separately():
+    def frame(run: str, python_layer: float) -> pd.DataFrame:
+        rows = [
+            {
+                "run": run,
+                "group": "size",
+                "benchmark": "base",
+                "variant": "slim-trixie",
+                "python": "3.13",
+                "libc": "glibc",
+                "base_source": "local",
+                "strategy": "",
+                "allocator": "",
+                "metric": "layer_compressed",
+                "value": value,
+                "unit": "bytes",
+                "sample": 0,
+                "detail": kind,
+            }
+            for kind, value in (("os", 30e6), ("python", python_layer))
+        ]
+        return pd.DataFrame(rows)
+
+    rows, _, _ = compare_frames(frame("a", 10e6), frame("b", 20e6))
+    by_metric = {r.metric: r for r in rows}
+    assert by_metric["layer_compressed [os]"].status == UNCHANGED
+    assert by_metric["layer_compressed [python]"].status == REGRESSED

@@ -116,6 +116,20 @@ def decide(ratio: float, p_value: float, tested: bool, factor: float) -> str:
     return UNCHANGED
 
 
+def _split_series(frame: pd.DataFrame) -> pd.DataFrame:
+    """Where ``detail`` tells apart several series of one metric (per-layer sizes of the OS
+    and Python layers, say), make it part of the metric's name so each is compared with its
+    own counterpart; where it is just a note on a single series (a wheel tag), leave it."""
+    keys = [k for k in KEY if k != "metric"] + ["metric", "run"]
+    varies = frame.groupby(keys)["detail"].transform("nunique") > 1
+    out = frame.copy()
+    out.loc[varies, "metric"] = [
+        f"{metric} [{detail[:40]}]"
+        for metric, detail in zip(out.loc[varies, "metric"], out.loc[varies, "detail"], strict=True)
+    ]
+    return out
+
+
 def compare_frames(
     baseline: pd.DataFrame,
     new: pd.DataFrame,
@@ -138,6 +152,7 @@ def compare_frames(
         base = base[base["python"] == old].copy()
         base["python"] = new_py
         fresh = fresh[fresh["python"] == new_py]
+    base, fresh = _split_series(base), _split_series(fresh)
     base_groups = {tuple(str(x) for x in k): g for k, g in base.groupby(list(KEY), sort=True)}
     new_groups = {tuple(str(x) for x in k): g for k, g in fresh.groupby(list(KEY), sort=True)}
     rows = []
