@@ -48,9 +48,10 @@ def test_multistage_on_slim_trixie_end_to_end(engine: Engine, slim_base: BaseIma
         "glibc",
         "local",
     )
-    # uWSGI compiles in the install step; the download step is the network's share.
+    # uWSGI compiles in the install step; the download step is the network's share. (It can
+    # read 0 s when BuildKit shares the step with an identical build running at that moment.)
     assert metrics["install_time"]["value"] > 5.0
-    assert 0.0 < metrics["download_time"]["value"] < wall["value"]
+    assert 0.0 <= metrics["download_time"]["value"] < wall["value"]
     assert metrics["install_time"]["value"] < wall["value"]
 
     # The shipped image: Django importable and uWSGI running as the non-root user.
