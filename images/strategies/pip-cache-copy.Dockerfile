@@ -16,10 +16,13 @@ RUN --mount=type=secret,id=basebench_ca \
 
 # The install builds uWSGI's wheel and leaves it in pip's wheel cache (/root/.cache/pip/wheels).
 FROM download AS builder
+# A requirements file of wheels only may leave no pip cache at all; the pattern copies whatever
+# there is, so the folder must exist (mkdir -p).
 RUN --mount=type=secret,id=basebench_ca \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
-    COLLECT=/out sh /tmp/bb/install.sh online /tmp/req/requirements.lock
+    COLLECT=/out sh /tmp/bb/install.sh online /tmp/req/requirements.lock \
+    && mkdir -p /root/.cache
 
 FROM ${BASE_IMAGE} AS runner
 COPY --from=builder /root/.cache /root/.cache
