@@ -157,17 +157,7 @@ def ensure_local(
         name += "-builder" if target == recipe.builder_target else f"-{target}"
     tag = f"{LOCAL_REPOSITORY}:{python}-{name}-{opt_level}-{key}"
     if not refresh and engine.image_exists(tag):
-        attrs = engine.inspect_image(tag)
-        return BaseImage(
-            variant.name,
-            python,
-            variant.libc,
-            variant.family,
-            "local",
-            tag,
-            attrs["Id"],
-            dict(attrs["Config"].get("Labels") or {}),
-        )
+        return _local_image(engine, variant, python, tag)
 
     # Unique per call: two runs bootstrapping the same image at once must not share it.
     staging = f"{tag}-staging-{secrets.token_hex(4)}"
@@ -217,7 +207,14 @@ def ensure_local(
         (Path(tmp) / "Dockerfile").write_text(f"FROM {staging}\n")
         engine.build(Path(tmp), tag=tag, kind="base", labels=labels, log_name=f"label-{name}")
     engine.client.images.remove(staging)  # drops the staging tag only; the layers are shared
+    return _local_image(engine, variant, python, tag, build_seconds=built.seconds)
+
+
+def _local_image(
+    engine: Engine, variant: Variant, python: str, tag: str, build_seconds: float | None = None
+) -> BaseImage:
     attrs = engine.inspect_image(tag)
+    labels = dict(attrs["Config"].get("Labels") or {})
     return BaseImage(
         variant.name,
         python,
@@ -226,8 +223,8 @@ def ensure_local(
         "local",
         tag,
         attrs["Id"],
-        dict(attrs["Config"].get("Labels") or {}),
-        build_seconds=built.seconds,
+        labels,
+        build_seconds=build_seconds,
     )
 
 
