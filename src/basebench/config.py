@@ -42,6 +42,7 @@ class Config:
     packages: str = "benchmarks/packages.txt"
     app: str = "images/app"
     strategies: list[str] = field(default_factory=list)
+    allocators: list[str] = field(default_factory=list)  # runtime; empty = all the image has
     requirements: str = ""  # a user's own requirements file ("bring your own app")
     dockerfile: str = ""  # a user's own Dockerfile taking ARG BASE_IMAGE
 

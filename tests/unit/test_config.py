@@ -20,6 +20,7 @@ def test_quick_profile_values():
     assert config.profile == "quick"
     assert config.pyperf_mode == "fast"
     assert config.rounds == 1
+    assert config.allocators == ["pymalloc", "mimalloc"]
 
 
 def test_command_line_overrides_profile():

@@ -344,4 +344,5 @@ def run_runtime(
 
 
 def measure(ctx: RunContext) -> None:
-    run_runtime(ctx)
+    # An empty list in the configuration means every allocator the image can have.
+    run_runtime(ctx, allocators=ctx.config.allocators or None)
