@@ -8,6 +8,7 @@ label ``org.basebench.managed=true`` so that ``basebench clean`` can remove exac
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ from basebench.netconf import CA_SECRET_ID, NetworkSettings
 
 MANAGED_LABEL = "org.basebench.managed"
 RUN_LABEL = "org.basebench.run"
-KIND_LABEL = "org.basebench.kind"  # "rootfs", "base", "app", "workload", "test"
+KIND_LABEL = "org.basebench.kind"  # "rootfs", "base", "app", "workload", "probe", "test"
 # Images pass their labels on to every image built FROM them and to every container run from
 # them, so "managed=true" alone cannot tell our objects from a user's. Two labels that are not
 # inherited in a way that could fool us decide what `clean` may remove:
@@ -377,12 +378,18 @@ class Engine:
         return BuildResult(tag, image_id, log_path, seconds, parse_step_timings(lines))
 
     def import_rootfs(
-        self, tar_stream: Any, *, tag: str, labels: Mapping[str, str] | None = None
+        self,
+        tar_stream: Any,
+        *,
+        tag: str,
+        labels: Mapping[str, str] | None = None,
+        kind: str = "rootfs",
+        command: Sequence[str] = ("/bin/bash",),
     ) -> str:
         """``docker import`` a root filesystem tar (a file object or bytes) as a labelled image."""
         repository, _, image_tag = tag.partition(":")
-        changes = [f'LABEL {k}="{v}"' for k, v in self.labels("rootfs", labels, ref=tag).items()]
-        changes.append('CMD ["/bin/bash"]')
+        changes = [f'LABEL {k}="{v}"' for k, v in self.labels(kind, labels, ref=tag).items()]
+        changes.append("CMD " + json.dumps(list(command)))
         result = self.client.api.import_image_from_data(
             tar_stream, repository=repository, tag=image_tag or "latest", changes=changes
         )

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from basebench.calibration import CONTAINER_PROBE_METRIC, LOAD_METRIC, PROBE_METRIC
+from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.results import MEASUREMENTS_FORMAT, RUN_FORMAT, TAG_COLUMNS
 from basebench.results import TIDY_COLUMNS as COLUMNS
 
@@ -44,8 +46,13 @@ def synthetic_frame(
     slowdown: float = 1.0,
     base_source: str = "local",
     samples: int = 10,
+    host_slowdown: float | None = 1.0,
 ) -> pd.DataFrame:
-    """One run's tidy frame; ``slowdown`` scales every time (for regression tests)."""
+    """One run's tidy frame; ``slowdown`` scales every time (for regression tests).
+
+    ``host_slowdown`` scales the host probes (a busier host); None leaves them out, as in
+    runs made before basebench took them.
+    """
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = []
 
@@ -209,6 +216,30 @@ def synthetic_frame(
                 noisy(9.5 * (1.2 if musl else 1.0) * slowdown, 5, 0.08),
                 "ms",
             )
+    if host_slowdown is not None:
+        for group in ("build", "install", "size", "startup", "runtime", "http"):
+            probes = {
+                (PROBE_METRIC, "s", "cpus 1, 120000 iterations"): noisy(
+                    0.023 * host_slowdown, 12, 0.03
+                ),
+                (CONTAINER_PROBE_METRIC, "s", "true"): noisy(0.35 * host_slowdown, 4, 0.05),
+                (LOAD_METRIC, "load", ""): noisy(0.6 * host_slowdown, 4, 0.2),
+            }
+            for (metric, unit, detail), vals in probes.items():
+                for i, value in enumerate(vals):
+                    rows.append(
+                        {
+                            "run": run,
+                            "group": CALIBRATION_GROUP,
+                            "benchmark": group,
+                            **dict.fromkeys(TAG_COLUMNS, ""),
+                            "metric": metric,
+                            "value": value,
+                            "unit": unit,
+                            "sample": i,
+                            "detail": detail,
+                        }
+                    )
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -11,16 +11,22 @@ import pandas as pd
 import pytest
 import report_sample as sample
 
+from basebench.calibration import CONTAINER_PROBE_METRIC, PROBE_METRIC
+from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.commands import compare as command
 from basebench.errors import UserError
 from basebench.report.compare import (
     IMPROVED,
     REGRESSED,
     UNCHANGED,
+    HostDrift,
     compare_frames,
     decide,
+    host_drifts,
     parse_pair,
+    threshold_for,
 )
+from basebench.report.frame import normalise
 
 
 def make_run(
@@ -187,3 +193,74 @@ def test_series_told_apart_by_detail_are_compared_separately():
     by_metric = {r.metric: r for r in rows}
     assert by_metric["layer_compressed [os]"].status == UNCHANGED
     assert by_metric["layer_compressed [python]"].status == REGRESSED
+
+
+# --- host drift: a busier host is not a regression of the images ------------------------------
+
+
+def test_busier_host_same_images_exits_zero_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every timing 20 % slower, and the host probe 20 % slower too: the machine, not the images.
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    busy = {"seed": 2, "slowdown": 1.2, "host_slowdown": 1.2}
+    new = make_run(tmp_path, "new", frame_kwargs=busy)
+    assert run_cli(str(base), str(new)) == 0
+    captured = capsys.readouterr()
+    assert "the host's CPU ran 1.2" in captured.err and "slower" in captured.err
+    assert "container starts ran" in captured.err
+    assert "Host drift" in captured.out
+
+
+def test_busier_host_without_probes_cannot_be_told_apart(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1, "host_slowdown": None})
+    busy = {"seed": 2, "slowdown": 1.2, "host_slowdown": None}
+    new = make_run(tmp_path, "new", frame_kwargs=busy)
+    assert run_cli(str(base), str(new)) == 1
+
+
+def test_regression_beyond_host_drift_still_fails(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    worse = {"seed": 2, "slowdown": 1.2 * 1.4, "host_slowdown": 1.2}
+    new = make_run(tmp_path, "new", frame_kwargs=worse)
+    assert run_cli(str(base), str(new)) == 1
+
+
+def test_host_drift_widens_timings_only() -> None:
+    base = sample.synthetic_frame("base", seed=1)
+    new = sample.synthetic_frame("new", seed=2, host_slowdown=1.3)
+    grow = (new["group"] == "size") & (new["metric"] == "compressed")
+    new.loc[grow, "value"] *= 1.2
+    rows, _, _ = compare_frames(base, new)
+    sizes = [r for r in rows if r.group == "size" and r.metric == "compressed"]
+    assert sizes and all(r.status == REGRESSED and r.threshold == 1.10 for r in sizes)
+    startup = [r for r in rows if r.group == "startup"]
+    assert startup and all(r.threshold == pytest.approx(1.1 * 1.3, rel=0.05) for r in startup)
+    assert not any(r.group == CALIBRATION_GROUP for r in rows)
+
+
+def test_drift_per_group_falls_back_to_the_whole_run() -> None:
+    base = sample.synthetic_frame("base", seed=1)
+    new = sample.synthetic_frame("new", seed=2)
+    # Only the start-up group ran on a busy host.
+    during_startup = (new["group"] == CALIBRATION_GROUP) & (new["benchmark"] == "startup")
+    new.loc[during_startup & (new["metric"] == PROBE_METRIC), "value"] *= 1.5
+    drifts = host_drifts(normalise(base), normalise(new))
+    cpu = {d.group: d for d in drifts if d.probe == PROBE_METRIC}
+    assert cpu["startup"].ratio == pytest.approx(1.5, rel=0.05)
+    assert cpu["build"].ratio == pytest.approx(1.0, abs=0.05)
+    assert threshold_for("startup", "s", 1.1, drifts) == pytest.approx(1.65, rel=0.05)
+    assert threshold_for("http", "req/s", 1.1, drifts) < 1.25
+    assert threshold_for("size", "bytes", 1.1, drifts) == 1.1
+    # A group without probes on both sides takes the run-wide drift of each probe.
+    rest = [d for d in drifts if d.group != "runtime"]
+    whole = max(d.allowance for d in rest if d.group == "")
+    assert threshold_for("runtime", "s", 1.1, rest) == pytest.approx(1.1 * whole)
+    assert threshold_for("runtime", "s", 1.1, []) == 1.1
+    # The container probe counts too: the larger drift of the two sets the threshold.
+    slow_starts = [HostDrift("startup", CONTAINER_PROBE_METRIC, 1.4, 0.001, 20, 20)]
+    assert threshold_for("startup", "s", 1.1, [*drifts, *slow_starts]) == pytest.approx(1.65, 0.05)
+    assert threshold_for("build", "s", 1.1, slow_starts) == 1.1
+    # A faster host widens too: small changes are then as unknowable as on a slower one.
+    faster = HostDrift("", PROBE_METRIC, 0.8, 0.001, 30, 30)
+    assert faster.allowance == pytest.approx(1.25)

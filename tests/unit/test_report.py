@@ -100,8 +100,12 @@ def test_conditions_section_says_which_world(report: Path) -> None:
         "--enable-optimizations --with-lto",
         "musl 1.2.5",
         "glibc 2.41",
+        "Host probe (cpus 1, 120000 iterations; 72 timings",
+        "1-minute load average",
     ):
         assert expected in conditions, expected
+    # The probes are conditions, not a configuration of their own.
+    assert "calibration" not in (report / "report.md").read_text().split("## Conditions")[0]
 
 
 def test_not_significant_runtime_is_not_ranked(report: Path) -> None:

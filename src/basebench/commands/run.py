@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
     failures: list[Failure] = []
     status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
+    ctx: RunContext | None = None
     try:
         probe = catalogue.get(config.variants[0]).official_reference(
             config.pythons[0], config.registry_mirror
@@ -144,9 +145,13 @@ def run(args: argparse.Namespace) -> int:
         if not bases:
             raise UserError("no base image could be had; nothing to measure")
         ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures, console=console)
+        ctx.enable_container_probe()
         _measure(ctx)
         status = "finished" if not failures else "finished with failures"
     finally:
+        if ctx is not None:
+            # Even after Ctrl-C: the probes describe the part of the run that did finish.
+            ctx.probe.write(run_)
         finish_run(run_, status=status, failures=[f.as_dict() for f in failures])
 
     if not args.no_report:

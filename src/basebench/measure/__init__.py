@@ -15,12 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import docker.errors
 from rich.console import Console
 from rich.markup import escape
 
 from basebench.bases import BaseImage
+from basebench.calibration import HostProbe, container_probe
 from basebench.config import Config
 from basebench.engine import Engine
+from basebench.errors import UserError
 from basebench.results import Run, Tags
 from basebench.variants import Catalogue
 
@@ -68,10 +71,27 @@ class RunContext:
     console: Console = field(default_factory=lambda: Console(highlight=False))
     started: float = field(default_factory=time.monotonic)
     _durations: dict[str, list[float]] = field(default_factory=dict)
+    #: How fast the host was while each group ran (see :mod:`basebench.calibration`).
+    probe: HostProbe = field(default_factory=HostProbe)
 
     def __post_init__(self) -> None:
+        self.probe.cpuset = self.config.cpuset
         for base in self.bases:
             self.add_image(ImageUnderTest("base", base.reference, base))
+
+    def enable_container_probe(self) -> None:
+        """Add the container-start probe to the host probes (the CPU probe needs nothing)."""
+        try:
+            self.probe.container = container_probe(self.engine, self.config.cpuset)
+        except (UserError, OSError, docker.errors.DockerException) as exc:
+            self.say(
+                f"[yellow]no container probe[/yellow] ({escape(str(exc))}): `compare` will "
+                "judge host drift by the CPU probe alone"
+            )
+
+    def calibrate(self, group: str) -> None:
+        """Take a host probe now, filed under ``group`` (steps do this at start and end)."""
+        self.probe.sample(group)
 
     def add_image(self, image: ImageUnderTest) -> None:
         self.images.append(image)
@@ -100,9 +120,11 @@ class RunContext:
         """Announce a step with elapsed time and its place in the group; time it."""
         position = f" ({index}/{total})" if total else ""
         self.say(f"[bold]{group}[/bold]{position} {what}")
+        self.calibrate(group)
         start = time.monotonic()
         yield
         took = time.monotonic() - start
+        self.calibrate(group)
         done = self._durations.setdefault(group, [])
         done.append(took)
         left = ""

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import socket
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +28,7 @@ from typing import Any
 from docker.models.containers import Container
 
 from basebench.bases import BaseImage
+from basebench.cpus import pinned_elsewhere
 from basebench.errors import UserError
 from basebench.measure import RunContext
 from basebench.results import Measurement, atomic_write_json
@@ -92,35 +92,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def parse_cpus(text: str) -> set[int]:
-    cpus: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        low, _, high = part.partition("-")
-        cpus.update(range(int(low), int(high or low) + 1))
-    return cpus
-
-
-@contextlib.contextmanager
-def pinned_elsewhere(server_cpus: str) -> Iterator[str]:
-    """Run the load generator on the CPUs the server does not use, when there are any."""
-    if not hasattr(os, "sched_getaffinity"):
-        yield "any"
-        return
-    before = os.sched_getaffinity(0)
-    others = before - parse_cpus(server_cpus)
-    if not others or others == before:
-        yield ",".join(map(str, sorted(before)))
-        return
-    os.sched_setaffinity(0, others)
-    try:
-        yield ",".join(map(str, sorted(others)))
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 def wait_healthy(server: Server, timeout_s: float = HEALTH_TIMEOUT_S) -> None:

@@ -42,6 +42,8 @@ def measure(ctx: RunContext) -> None:
     broken: set[tuple[str, str]] = set()
     with ctx.step("startup", f"{len(images)} images × {rounds} rounds"):
         for round_index in range(rounds):
+            # A host probe per round: the load this group ran under, for `compare`.
+            ctx.calibrate("startup")
             # Rotate the order each round: no image is always first after an idle period.
             shift = round_index % len(images)
             for image in images[shift:] + images[:shift]:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from basebench.calibration import CONTAINER_PROBE_METRIC, LOAD_METRIC, PROBE_METRIC
+from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.errors import UserError
 from basebench.report import charts
 from basebench.report.analysis import (
@@ -80,11 +82,13 @@ def render_report(
 ) -> ReportResult:
     """The pure part: a results frame and run metadata in, a report folder out."""
     tidy = normalise(frame)
-    if tidy.empty:
+    # Host probes describe the machine, not a variant: they go to the conditions only.
+    probes = tidy[tidy["group"] == CALIBRATION_GROUP]
+    if len(probes) == len(tidy):
         raise UserError("the run folder(s) hold no measurements; did 'basebench run' finish?")
     out_dir.mkdir(parents=True, exist_ok=True)
     labelled, configs = label_configs(tidy, metas)
-    doc, summary = build_document(labelled, configs, metas, out_dir, style)
+    doc, summary = build_document(labelled, configs, metas, out_dir, style, probes)
     md_path = out_dir / "report.md"
     html_path = out_dir / "report.html"
     csv_path = out_dir / "data.csv"
@@ -113,6 +117,7 @@ def build_document(
     metas: Sequence[Mapping[str, Any]],
     out: Path,
     style: PlotStyle = STYLE,
+    probes: pd.DataFrame | None = None,
 ) -> tuple[Document, Table]:
     ids = _run_ids(metas, frame)
     doc = Document(f"basebench report: {', '.join(ids)}")
@@ -142,7 +147,7 @@ def build_document(
     for group in sorted(set(frame["group"].tolist()) - set(KNOWN_GROUPS)):
         sub = select(frame, group=group)
         doc.add(Heading(f"Other measurements: {group}"), metric_table(sub, configs))
-    doc.add(*_conditions_section(frame, metas))
+    doc.add(*_conditions_section(frame, metas, probes))
     return doc, summary
 
 
@@ -532,7 +537,36 @@ def _base_source_sentence(sources: Sequence[str]) -> str:
     return f"Base images: **{sources[0]}**."
 
 
-def _conditions_section(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]]) -> list[Block]:
+def _probe_text(probes: pd.DataFrame | None, run_id: str) -> str:
+    """One line on how fast and how loaded the host was during the run (its host probes)."""
+    if probes is None or probes.empty:
+        return "Host probe: none recorded (run made before basebench took host probes)"
+    mine = probes[probes["run"] == run_id]
+    times = mine[mine["metric"] == PROBE_METRIC]
+    if times.empty:
+        return "Host probe: none recorded"
+    s = spread(times["value"].to_numpy())
+    loads = mine[mine["metric"] == LOAD_METRIC]["value"]
+    load_text = (
+        f"; 1-minute load average {loads.min():.2f}–{loads.max():.2f}" if not loads.empty else ""
+    )
+    containers = mine[mine["metric"] == CONTAINER_PROBE_METRIC]["value"].to_numpy()
+    container_text = (
+        f"; container start of the host's `true`: {spread_text(spread(containers), 's')}"
+        if containers.size
+        else ""
+    )
+    detail = str(times["detail"].iloc[0]) or "fixed loop"
+    return (
+        f"Host probe ({detail}; {s.n} timings at every step, so `basebench compare` can tell "
+        f"a busier host from slower images): CPU loop {spread_text(s, 's')}"
+        f"{container_text}{load_text}"
+    )
+
+
+def _conditions_section(
+    frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]], probes: pd.DataFrame | None = None
+) -> list[Block]:
     blocks: list[Block] = [Heading("Conditions")]
     sources = [str(m.get("base_source", "")) for m in metas if m.get("base_source")]
     sources = sources or sorted(set(frame["base_source"].tolist()) - {""})
@@ -555,6 +589,7 @@ def _conditions_section(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]])
             f"kernel {host.get('kernel', '?')}",
             f"Docker server {host.get('docker_server_version', '?')}, storage driver "
             f"{host.get('storage_driver', '?')}",
+            _probe_text(probes, str(meta.get("run_id", ""))),
         ]
         blocks.append(Bullets(items))
     images = _image_label_rows(metas)

@@ -1,8 +1,17 @@
 """Compare two runs metric by metric, like ``asv compare``: significant AND beyond a factor.
 
 A metric regressed only when both hold: the Mann-Whitney U test says the two sample sets
-differ (p < 0.05; needs >= 3 samples per side) and the ratio of medians is beyond the factor.
-The factor alone would flag noise; the test alone would flag 0.5 % changes nobody cares about.
+differ (p < 0.05; needs >= 3 samples per side) and the ratio of medians is beyond the
+threshold. The factor alone would flag noise; the test alone would flag 0.5 % changes nobody
+cares about.
+
+The test only knows the spread *inside* each run. Between two runs on a shared machine the
+host itself may have been busier, and then every timing moves together, significantly, with
+no change in the images. Each run therefore carries host probes (see
+:mod:`basebench.calibration`); for timings, the threshold is the factor times how much
+faster or slower the host ran its probe while that group was measured. A quiet host keeps the
+threshold at the factor; a host that was 20 % slower widens it to factor x 1.2, and the
+comparison says so. Sizes and counts do not depend on the host and keep the plain factor.
 """
 
 from __future__ import annotations
@@ -17,11 +26,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from basebench.calibration import CONTAINER_PROBE_METRIC, PROBE_METRICS
+from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.errors import UserError
 from basebench.report.doc import Table, markdown_table
 from basebench.report.fmt import quantity
 from basebench.report.frame import check_run_dirs, normalise
-from basebench.report.stats import ALPHA, bigger_is_better, mann_whitney_p
+from basebench.report.stats import ALPHA, MIN_SAMPLES, bigger_is_better, mann_whitney_p
 from basebench.report.style import STYLE, PlotStyle, new_figure, savefig, styled
 from basebench.results import load_runs, read_run_meta
 
@@ -55,6 +66,9 @@ class MetricComparison:
     p_value: float
     tested: bool
     status: str
+    #: The worse ratio beyond which this metric counts: the factor, times the host drift for
+    #: timings.
+    threshold: float
 
     @property
     def label(self) -> str:
@@ -62,6 +76,87 @@ class MetricComparison:
         # Build rows repeat the strategy in benchmark; say it once.
         parts += [p for p in (self.strategy, self.allocator) if p and p != self.benchmark]
         return " · ".join(parts) + f" · {self.metric}"
+
+
+@dataclass(frozen=True)
+class HostDrift:
+    """How much slower (> 1) or faster (< 1) the host ran one probe in the new run."""
+
+    group: str  # the group the probes were taken in; "" = all of the run's probes
+    probe: str  # PROBE_METRIC (CPU) or CONTAINER_PROBE_METRIC (container start)
+    ratio: float  # new / baseline median probe time
+    p_value: float
+    baseline_n: int
+    new_n: int
+
+    @property
+    def allowance(self) -> float:
+        # Applied whatever the p-value: widening by a drift that is only noise costs a
+        # percent or two of sensitivity, while ignoring a real one fails CI for nothing.
+        return max(self.ratio, 1.0 / self.ratio)
+
+    def describe(self) -> str:
+        where = f"while {self.group} ran" if self.group else "over the whole run"
+        what = "container starts" if self.probe == CONTAINER_PROBE_METRIC else "the host's CPU"
+        direction = "slower" if self.ratio >= 1.0 else "faster"
+        p_text = f"p = {self.p_value:.2g}" if not math.isnan(self.p_value) else "no test"
+        return (
+            f"{where}, {what} ran {self.allowance:.2f}× {direction} (probe median "
+            f"ratio {self.ratio:.3f}, {p_text}; {self.baseline_n} vs {self.new_n} timings)"
+        )
+
+
+#: Units whose values depend on how fast the host runs (so host drift widens the threshold).
+HOST_SENSITIVE_UNITS = frozenset({"s", "ms", "us", "ns"})
+
+
+def host_sensitive(unit: str) -> bool:
+    return unit in HOST_SENSITIVE_UNITS or unit.endswith("/s")
+
+
+def host_drifts(baseline: pd.DataFrame, new: pd.DataFrame) -> list[HostDrift]:
+    """Per probe, for the whole run (group "") and per group: the ratio of median times.
+
+    Empty when either run has no probes (runs from before basebench recorded them).
+    """
+    drifts = []
+    for probe in PROBE_METRICS:
+        base = baseline[(baseline["group"] == CALIBRATION_GROUP) & (baseline["metric"] == probe)]
+        fresh = new[(new["group"] == CALIBRATION_GROUP) & (new["metric"] == probe)]
+        if base.empty or fresh.empty:
+            continue
+        pairs = {"": (base, fresh)}
+        # With probes from one group only, that group's drift is the whole run's: say it once.
+        if len(set(base["benchmark"]) | set(fresh["benchmark"])) > 1:
+            for group in sorted(set(base["benchmark"]) & set(fresh["benchmark"])):
+                b_group = base[base["benchmark"] == group]
+                pairs[group] = (b_group, fresh[fresh["benchmark"] == group])
+        for group, (b, n) in pairs.items():
+            b_vals = b["value"].to_numpy(dtype=np.float64)
+            n_vals = n["value"].to_numpy(dtype=np.float64)
+            # Too few probes (a group of one short step) say less than the whole run's.
+            if group and min(b_vals.size, n_vals.size) < MIN_SAMPLES:
+                continue
+            b_med, n_med = float(np.median(b_vals)), float(np.median(n_vals))
+            if b_med <= 0 or n_med <= 0:
+                continue
+            p_value = mann_whitney_p(b_vals, n_vals)
+            drifts.append(HostDrift(group, probe, n_med / b_med, p_value, b_vals.size, n_vals.size))
+    return drifts
+
+
+def threshold_for(group: str, unit: str, factor: float, drifts: Sequence[HostDrift]) -> float:
+    """The factor, widened for timings by the largest drift of any probe during ``group``
+    (or over the whole run where the group has too few probes of that kind)."""
+    if not host_sensitive(unit):
+        return factor
+    allowance = 1.0
+    for probe in PROBE_METRICS:
+        mine = {d.group: d for d in drifts if d.probe == probe}
+        drift = mine.get(group) or mine.get("")
+        if drift is not None:
+            allowance = max(allowance, drift.allowance)
+    return factor * allowance
 
 
 @dataclass(frozen=True)
@@ -73,6 +168,7 @@ class Comparison:
     only_baseline: int
     only_new: int
     warnings: list[str]
+    drifts: list[HostDrift]
 
     @property
     def regressions(self) -> list[MetricComparison]:
@@ -103,9 +199,9 @@ def _worse_ratio(metric: str, base: float, new: float) -> float:
     return new / base
 
 
-def decide(ratio: float, p_value: float, tested: bool, factor: float) -> str:
-    beyond_worse = ratio > factor
-    beyond_better = ratio < 1.0 / factor
+def decide(ratio: float, p_value: float, tested: bool, threshold: float) -> str:
+    beyond_worse = ratio > threshold
+    beyond_better = ratio < 1.0 / threshold
     significant = (not tested) or p_value < ALPHA
     if beyond_worse and significant:
         return REGRESSED
@@ -136,12 +232,21 @@ def compare_frames(
     *,
     factor: float = 1.10,
     pair_python: tuple[str, str] | None = None,
+    drifts: Sequence[HostDrift] | None = None,
 ) -> tuple[list[MetricComparison], int, int]:
-    """Line up identical keys in both frames and decide each; returns (rows, only_b, only_n)."""
+    """Line up identical keys in both frames and decide each; returns (rows, only_b, only_n).
+
+    ``drifts`` defaults to what the frames' own host probes say (:func:`host_drifts`).
+    """
     if factor < 1.0:
         raise UserError(f"--fail-on-regression must be >= 1.0 (a ratio), got {factor}")
     base = normalise(baseline)
     fresh = normalise(new)
+    if drifts is None:
+        drifts = host_drifts(base, fresh)
+    # The probes describe the host, not the images: they set thresholds, they are not compared.
+    base = base[base["group"] != CALIBRATION_GROUP]
+    fresh = fresh[fresh["group"] != CALIBRATION_GROUP]
     if pair_python is not None:
         old, new_py = pair_python
         if old not in set(base["python"].tolist()):
@@ -168,6 +273,8 @@ def compare_frames(
         p_value = mann_whitney_p(b_vals, n_vals)
         tested = not math.isnan(p_value)
         group, benchmark, variant, python, strategy, allocator, _ = key
+        unit = str(new_groups[key]["unit"].iloc[0])
+        threshold = threshold_for(group, unit, factor, drifts)
         rows.append(
             MetricComparison(
                 group=group,
@@ -177,13 +284,14 @@ def compare_frames(
                 strategy=strategy,
                 allocator=allocator,
                 metric=metric,
-                unit=str(new_groups[key]["unit"].iloc[0]),
+                unit=unit,
                 baseline_median=b_med,
                 new_median=n_med,
                 worse_ratio=ratio,
                 p_value=p_value,
                 tested=tested,
-                status=decide(ratio, p_value, tested, factor),
+                status=decide(ratio, p_value, tested, threshold),
+                threshold=threshold,
             )
         )
     rows.sort(key=lambda r: (STATUS_ORDER[r.status], -_finite(r.worse_ratio), r.label))
@@ -216,6 +324,31 @@ def condition_warnings(base_meta: Mapping[str, Any], new_meta: Mapping[str, Any]
     return warnings
 
 
+#: Host drift beyond this is worth a warning on stderr (below it, it is only in the table).
+DRIFT_WARNING = 1.05
+
+
+def drift_warnings(drifts: Sequence[HostDrift], factor: float) -> list[str]:
+    if not drifts:
+        return [
+            "a run has no host probes (made before basebench recorded them): host drift "
+            "cannot be told apart from regressions in timings"
+        ]
+    warnings = []
+    for probe in PROBE_METRICS:
+        # The worst drift of each probe says enough; the comparison lists all of them.
+        worst = max(
+            (d for d in drifts if d.probe == probe), key=lambda d: d.allowance, default=None
+        )
+        if worst is not None and worst.allowance > DRIFT_WARNING:
+            warnings.append(
+                f"{worst.describe()}; timing thresholds there are "
+                f"{factor * worst.allowance:.2f}× instead of {factor:.2f}× (re-run on a quieter "
+                "host for a sharper answer)"
+            )
+    return warnings
+
+
 def comparison_table(rows: Sequence[MetricComparison]) -> Table:
     body = []
     for r in rows:
@@ -232,6 +365,7 @@ def comparison_table(rows: Sequence[MetricComparison]) -> Table:
                 quantity(r.baseline_median, r.unit),
                 quantity(r.new_median, r.unit),
                 "∞" if math.isinf(r.worse_ratio) else f"{r.worse_ratio:.3f}",
+                f"{r.threshold:.3f}",
                 f"{r.p_value:.3g}" if r.tested else "no test",
             ]
         )
@@ -247,14 +381,30 @@ def comparison_table(rows: Sequence[MetricComparison]) -> Table:
             "Baseline",
             "New",
             "Worse ratio",
+            "Threshold",
             "p (Mann-Whitney)",
         ],
         body,
-        align=["l"] * 7 + ["r"] * 4,
+        align=["l"] * 7 + ["r"] * 5,
         caption="worse ratio = new / baseline median (baseline / new for bigger-is-better "
-        "metrics): above 1 is worse. 'no test' = fewer than 3 samples on a side, decided by "
-        "the factor alone.",
+        "metrics): above 1 is worse. Threshold = the factor, times the host drift for "
+        "timings. 'no test' = fewer than 3 samples on a side, decided by the threshold alone.",
     )
+
+
+def drift_lines(comparison: Comparison) -> list[str]:
+    """What the host probes say, in words, for the top of the comparison."""
+    if not comparison.drifts:
+        return [
+            "Host drift: unknown (a run has no host probes), so timings are held to the plain "
+            f"{comparison.factor:.2f}× factor; a busier host can look like a regression."
+        ]
+    lines = [
+        "Host drift (new / baseline median time of the host probes; timing thresholds "
+        "are the factor times the largest drift):"
+    ]
+    lines += [f"- {d.describe()}" for d in comparison.drifts]
+    return lines
 
 
 def comparison_markdown(comparison: Comparison) -> str:
@@ -269,6 +419,7 @@ def comparison_markdown(comparison: Comparison) -> str:
             f"{comparison.only_baseline} metric(s) only in the baseline and "
             f"{comparison.only_new} only in the new run were not compared."
         )
+    lines += ["", *drift_lines(comparison)]
     lines += ["", markdown_table(comparison_table(comparison.rows))]
     return "\n".join(lines) + "\n"
 
@@ -297,8 +448,10 @@ def comparison_chart(
         # A new failure is an infinite ratio and huge ratios squash the rest: draw finite
         # ratios to scale up to CLAMP and pin anything beyond to the edge, labelled.
         finite = [r.worse_ratio for r in rows if 0 < r.worse_ratio < math.inf]
-        high = min(max([*finite, comparison.factor]), CLAMP) * 1.08
-        low = max(min([*finite, 1.0 / comparison.factor]), 1.0 / CLAMP) / 1.08
+        # The axis spans every ratio and every row's threshold (widened ones included).
+        thresholds = {comparison.factor, *(r.threshold for r in rows)}
+        high = min(max([*finite, *thresholds]), CLAMP) * 1.08
+        low = max(min([*finite, *(1.0 / t for t in thresholds)]), 1.0 / CLAMP) / 1.08
         for y, r in enumerate(rows):
             ratio = min(max(r.worse_ratio, low), high)
             ax.plot([1.0, ratio], [y, y], color=colours[r.status], linewidth=2)
@@ -310,6 +463,11 @@ def comparison_chart(
                 markerfacecolor=colours[r.status] if r.tested else "white",
                 clip_on=False,
             )
+            if r.threshold > comparison.factor * 1.005:
+                # This row's own threshold, widened by host drift.
+                for x in (r.threshold, 1.0 / r.threshold):
+                    if low <= x <= high:
+                        ax.plot(x, y, "|", color=colours[REGRESSED], markersize=9)
             if ratio != r.worse_ratio:
                 ax.annotate(
                     "∞" if math.isinf(r.worse_ratio) else f"{r.worse_ratio:.3g}×",
@@ -326,20 +484,27 @@ def comparison_chart(
         ax.set_xscale("log")
         ax.set_xlim(low, high)
         # Plain "1.1×" ticks ("10^0" says nothing to a reader), thinned so they never collide.
+        # 1× first, then the factor, then the round ratios: a tick too close to one already
+        # chosen is dropped.
         ticks: list[float] = []
         min_gap = math.log(high / low) / 7
-        for tick in sorted({*RATIO_TICKS, comparison.factor, 1.0 / comparison.factor}):
-            if low <= tick <= high and (not ticks or math.log(tick / ticks[-1]) >= min_gap):
+        for tick in (1.0, comparison.factor, *RATIO_TICKS):
+            if low <= tick <= high and all(abs(math.log(tick / t)) >= min_gap for t in ticks):
                 ticks.append(tick)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}×"))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_yticks(range(len(rows)), [r.label for r in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)
         # Long text goes in the figure-wide label: the axes are narrow beside long names.
         fig.supxlabel(
-            f"new / baseline median, >1 = worse (inverted for bigger-is-better metrics); "
-            f"dashed = {comparison.factor:g}× threshold",
+            "new / baseline median, >1 = worse (inverted for bigger-is-better metrics)\n"
+            f"dashed = the {comparison.factor:g}× factor"
+            + (
+                "; | = that row's threshold, widened by host drift"
+                if _any_widened(comparison, rows)
+                else ""
+            ),
             fontsize=style.font_size,
         )
         fig.suptitle(
@@ -352,10 +517,11 @@ def comparison_chart(
             for s, c in colours.items()
             if any(r.status == s for r in rows)
         ]
-        if handles:
+        if handles and not all(r.tested for r in rows):
             handles.append(
                 ax.plot([], [], "o", color="#555555", markerfacecolor="white", label="no test")[0]
             )
+        if handles:
             # Above the axes (constrained layout makes room for it); the bottom holds the
             # figure-wide axis label.
             ax.legend(
@@ -366,6 +532,10 @@ def comparison_chart(
                 frameon=False,
             )
         return savefig(fig, out, stem, style)
+
+
+def _any_widened(comparison: Comparison, rows: Sequence[MetricComparison]) -> bool:
+    return any(r.threshold > comparison.factor * 1.005 for r in rows)
 
 
 def _run_id(meta: Mapping[str, Any], run_dir: Path) -> str:
@@ -389,8 +559,9 @@ def compare_runs(
     # Through the module so that tests (and previews) can substitute the loaders.
     base_meta, new_meta = read_run_meta(base_dir), read_run_meta(new_dir)
     base_frame, new_frame = load_runs([base_dir]), load_runs([new_dir])
+    drifts = host_drifts(normalise(base_frame), normalise(new_frame))
     rows, only_b, only_n = compare_frames(
-        base_frame, new_frame, factor=factor, pair_python=pair_python
+        base_frame, new_frame, factor=factor, pair_python=pair_python, drifts=drifts
     )
     comparison = Comparison(
         baseline_id=_run_id(base_meta, base_dir),
@@ -399,7 +570,8 @@ def compare_runs(
         rows=rows,
         only_baseline=only_b,
         only_new=only_n,
-        warnings=condition_warnings(base_meta, new_meta),
+        warnings=condition_warnings(base_meta, new_meta) + drift_warnings(drifts, factor),
+        drifts=drifts,
     )
     out = new_dir / "report"
     stem = f"compare-{comparison.baseline_id}"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.errors import UserError
 from basebench.results import TIDY_COLUMNS
 
@@ -129,7 +130,11 @@ def ordered_variants(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]]) ->
 def label_configs(
     frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]]
 ) -> tuple[pd.DataFrame, Configs]:
-    """Add a ``config`` column (e.g. "slim-trixie" or "3.13-slim-trixie") and its order."""
+    """Add a ``config`` column (e.g. "slim-trixie" or "3.13-slim-trixie") and its order.
+
+    Host probes are left out: they describe the machine, not a configuration.
+    """
+    frame = frame[frame["group"] != CALIBRATION_GROUP]
     runs = list(dict.fromkeys(frame["run"].tolist()))
     triples = frame[["run", "python", "variant"]].drop_duplicates()
     per_run = triples[["python", "variant"]].duplicated().any()

@@ -1,0 +1,84 @@
+"""Host probes: pinned where the measured containers run, filed by group, stored with the run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from basebench.calibration import GROUP, LOAD_METRIC, PROBE_METRIC, REPEAT, HostProbe
+from basebench.cpus import parse_cpus, pinned
+from basebench.errors import UserError
+from basebench.results import ResultStore, load_runs
+
+
+def test_parse_cpus() -> None:
+    assert parse_cpus("1") == {1}
+    assert parse_cpus("0-2,5") == {0, 1, 2, 5}
+    assert parse_cpus(" 0 , 3 ") == {0, 3}
+    with pytest.raises(UserError, match="not a CPU set: 'one'"):
+        parse_cpus("one")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux affinity API")
+def test_pinned_restores_affinity() -> None:
+    before = os.sched_getaffinity(0)
+    one = min(before)
+    with pinned({one}) as got:
+        assert os.sched_getaffinity(0) == {one}
+        assert got == str(one)
+    assert os.sched_getaffinity(0) == before
+    # CPUs this process may not use: the block runs where it is.
+    with pinned({10_000}) as got:
+        assert os.sched_getaffinity(0) == before
+
+
+def test_probe_samples_are_filed_by_group_and_stored(tmp_path: Path) -> None:
+    probe = HostProbe(cpuset="", iterations=2_000)
+    probe.sample("startup")
+    probe.sample("startup")
+    probe.sample("runtime")
+    assert len(probe.times["startup"]) == 2 * REPEAT
+    assert all(t > 0 for t in probe.times["runtime"])
+    run = ResultStore(tmp_path).create_run(config={}, host={})
+    probe.write(run)
+    frame = load_runs([run.dir])
+    times = frame[(frame["group"] == GROUP) & (frame["metric"] == PROBE_METRIC)]
+    assert sorted(set(times["benchmark"])) == ["runtime", "startup"]
+    assert (times["unit"] == "s").all() and len(times) == 3 * REPEAT
+    assert "2000 iterations" in times["detail"].iloc[0]
+    if hasattr(os, "getloadavg"):
+        loads = frame[frame["metric"] == LOAD_METRIC]
+        assert len(loads) == 3 and (loads["value"] >= 0).all()
+
+
+def test_no_probe_writes_nothing(tmp_path: Path) -> None:
+    run = ResultStore(tmp_path).create_run(config={}, host={})
+    HostProbe().write(run)
+    assert not list(run.measurements_dir.glob("*.json"))
+
+
+def test_a_busy_cpu_shows_in_the_probe() -> None:
+    """The point of the probe: contention on its CPU makes it slower (a real, local check)."""
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("Linux affinity API")
+    cpu = min(os.sched_getaffinity(0))
+    quiet = HostProbe(cpuset=str(cpu))
+    for _ in range(5):
+        quiet.sample("x")
+    busy = HostProbe(cpuset=str(cpu))
+    pid = os.fork()
+    if pid == 0:  # a spinning child on the same CPU
+        os.sched_setaffinity(0, {cpu})
+        while True:
+            pass
+    try:
+        for _ in range(5):
+            busy.sample("x")
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    quiet_median = sorted(quiet.times["x"])[len(quiet.times["x"]) // 2]
+    busy_median = sorted(busy.times["x"])[len(busy.times["x"]) // 2]
+    assert busy_median > 1.4 * quiet_median
