@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import docker.errors
+
 from basebench.cpus import parse_cpus, pinned
 from basebench.errors import UserError
 from basebench.results import Measurement, Run, Tags
@@ -141,6 +143,8 @@ class HostProbe:
     container: Callable[[], float] | None = None
     times: dict[str, list[float]] = field(default_factory=dict)
     container_times: dict[str, list[float]] = field(default_factory=dict)
+    #: Why the container probe stopped, if it failed during the run.
+    container_error: str = ""
     loads: dict[str, list[float]] = field(default_factory=dict)
 
     def sample(self, group: str) -> None:
@@ -151,7 +155,13 @@ class HostProbe:
                 probe_workload(self.iterations)
                 self.times.setdefault(group, []).append(time.perf_counter() - start)
         if self.container is not None:
-            self.container_times.setdefault(group, []).append(self.container())
+            try:
+                seconds = self.container()
+                self.container_times.setdefault(group, []).append(seconds)
+            except (UserError, OSError, docker.errors.DockerException) as exc:
+                # A probe must never cost the group it calibrates: drop it, say so once.
+                self.container = None
+                self.container_error = str(exc)
         if hasattr(os, "getloadavg"):
             self.loads.setdefault(group, []).append(os.getloadavg()[0])
 

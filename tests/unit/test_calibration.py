@@ -82,3 +82,18 @@ def test_a_busy_cpu_shows_in_the_probe() -> None:
     quiet_median = sorted(quiet.times["x"])[len(quiet.times["x"]) // 2]
     busy_median = sorted(busy.times["x"])[len(busy.times["x"]) // 2]
     assert busy_median > 1.4 * quiet_median
+
+
+def test_a_failing_container_probe_is_dropped_not_fatal() -> None:
+    calls = []
+
+    def broken() -> float:
+        calls.append(1)
+        raise UserError("the engine went away")
+
+    probe = HostProbe(iterations=1_000, container=broken)
+    probe.sample("build")
+    probe.sample("build")
+    assert len(calls) == 1 and probe.container is None
+    assert probe.container_error == "the engine went away"
+    assert len(probe.times["build"]) == 2 * REPEAT and not probe.container_times

@@ -91,7 +91,13 @@ class RunContext:
 
     def calibrate(self, group: str) -> None:
         """Take a host probe now, filed under ``group`` (steps do this at start and end)."""
+        had_container = self.probe.container is not None
         self.probe.sample(group)
+        if had_container and self.probe.container is None:
+            self.say(
+                f"[yellow]container probe stopped[/yellow] ({escape(self.probe.container_error)}):"
+                " `compare` will judge host drift by the CPU probe alone"
+            )
 
     def add_image(self, image: ImageUnderTest) -> None:
         self.images.append(image)
