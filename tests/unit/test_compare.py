@@ -19,6 +19,7 @@ from basebench.report.compare import (
     IMPROVED,
     REGRESSED,
     UNCHANGED,
+    WITHIN_DRIFT,
     HostDrift,
     compare_frames,
     decide,
@@ -158,6 +159,11 @@ def test_decide_needs_significance_and_factor() -> None:
     assert decide(1.05, 0.001, True, 1.1) == UNCHANGED
     assert decide(0.5, 0.001, True, 1.1) == IMPROVED
     assert decide(1.5, math.nan, False, 1.1) == REGRESSED
+    # Host drift widened the threshold to 1.6: a significant 1.5x is the host's, not a regression.
+    assert decide(1.5, 0.001, True, 1.6, 1.1) == WITHIN_DRIFT
+    assert decide(1.5, 0.4, True, 1.6, 1.1) == "n.s."
+    assert decide(1.7, 0.001, True, 1.6, 1.1) == REGRESSED
+    assert decide(0.7, 0.001, True, 1.6, 1.1) == WITHIN_DRIFT
 
 
 def test_bad_factor_is_a_user_error() -> None:
@@ -209,6 +215,7 @@ def test_busier_host_same_images_exits_zero_and_says_why(
     captured = capsys.readouterr()
     assert "the host's CPU ran 1.2" in captured.err and "slower" in captured.err
     assert "container starts ran" in captured.err
+    assert "| within host drift |" in captured.out
     assert "Host drift" in captured.out
 
 

@@ -41,9 +41,10 @@ KEY = ("group", "benchmark", "variant", "python", "strategy", "allocator", "metr
 REGRESSED = "regressed"
 IMPROVED = "improved"
 NOT_SIGNIFICANT = "n.s."
+WITHIN_DRIFT = "within host drift"
 UNCHANGED = "unchanged"
 #: Regressions first, then what got better, then noise.
-STATUS_ORDER = {REGRESSED: 0, IMPROVED: 1, NOT_SIGNIFICANT: 2, UNCHANGED: 3}
+STATUS_ORDER = {REGRESSED: 0, IMPROVED: 1, WITHIN_DRIFT: 2, NOT_SIGNIFICANT: 3, UNCHANGED: 4}
 #: Ratios drawn beyond this are clamped and labelled with their value.
 CLAMP = 4.0
 RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
@@ -199,15 +200,21 @@ def _worse_ratio(metric: str, base: float, new: float) -> float:
     return new / base
 
 
-def decide(ratio: float, p_value: float, tested: bool, threshold: float) -> str:
-    beyond_worse = ratio > threshold
-    beyond_better = ratio < 1.0 / threshold
+def decide(
+    ratio: float, p_value: float, tested: bool, threshold: float, factor: float | None = None
+) -> str:
+    """The status of one metric; ``threshold`` is ``factor`` widened by host drift (if any)."""
+    factor = threshold if factor is None else factor
     significant = (not tested) or p_value < ALPHA
-    if beyond_worse and significant:
+    if significant and ratio > threshold:
         return REGRESSED
-    if beyond_better and significant:
+    if significant and ratio < 1.0 / threshold:
         return IMPROVED
-    if beyond_worse or beyond_better:
+    beyond_factor = ratio > factor or ratio < 1.0 / factor
+    if significant and beyond_factor:
+        # A real change by the test, but no bigger than the host's own drift between the runs.
+        return WITHIN_DRIFT
+    if beyond_factor:
         return NOT_SIGNIFICANT
     return UNCHANGED
 
@@ -290,7 +297,7 @@ def compare_frames(
                 worse_ratio=ratio,
                 p_value=p_value,
                 tested=tested,
-                status=decide(ratio, p_value, tested, threshold),
+                status=decide(ratio, p_value, tested, threshold, factor),
                 threshold=threshold,
             )
         )
@@ -388,7 +395,9 @@ def comparison_table(rows: Sequence[MetricComparison]) -> Table:
         align=["l"] * 7 + ["r"] * 5,
         caption="worse ratio = new / baseline median (baseline / new for bigger-is-better "
         "metrics): above 1 is worse. Threshold = the factor, times the host drift for "
-        "timings. 'no test' = fewer than 3 samples on a side, decided by the threshold alone.",
+        "timings. 'within host drift' = significantly beyond the factor, but no further than "
+        "the host itself drifted between the runs. 'no test' = fewer than 3 samples on a "
+        "side, decided by the threshold alone.",
     )
 
 
@@ -435,6 +444,7 @@ def comparison_chart(
     colours = {
         REGRESSED: "#D55E00",
         IMPROVED: "#009E73",
+        WITHIN_DRIFT: "#CC79A7",
         NOT_SIGNIFICANT: style.not_significant_color,
         UNCHANGED: "#0072B2",
     }
