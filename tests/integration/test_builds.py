@@ -77,3 +77,42 @@ def test_single_slim_on_a_full_base_is_not_applicable(engine: Engine, slim_base,
     assert not ctx.failures
     rows = [r for r in load_run_rows(ctx.run.dir) if r["metric"] == "not_applicable"]
     assert len(rows) == 1 and "full image" in rows[0]["detail"]
+
+
+def test_your_own_dockerfile_is_built_and_measured(engine: Engine, slim_base, tmp_path):
+    """Bring your own Dockerfile: it gets BASE_IMAGE, builds from --app, is timed like ours."""
+    app_dir = tmp_path / "myapp"
+    app_dir.mkdir()
+    (app_dir / "hello.py").write_text("print('hello from my app')\n")
+    dockerfile = tmp_path / "My.Dockerfile"
+    dockerfile.write_text(
+        "ARG BASE_IMAGE\n"
+        "FROM ${BASE_IMAGE}\n"
+        "COPY hello.py /srv/hello.py\n"
+        "RUN python3 -m compileall -q /srv\n"
+        'CMD ["python3", "/srv/hello.py"]\n'
+    )
+    ctx = _context(
+        engine,
+        tmp_path,
+        [slim_base],
+        strategies=["multistage", "custom"],
+        dockerfile=str(dockerfile),
+        app=str(app_dir),
+        rounds=1,
+    )
+    builds.measure(ctx)
+    # The app has no requirements file: our strategies cannot build it, and say why; the
+    # user's own Dockerfile still builds.
+    [failure] = ctx.failures
+    assert failure.what == "built-in strategies" and "give --requirements FILE" in failure.message
+    [image] = [i for i in ctx.images if i.role == "app:custom"]
+    assert image.base is slim_base
+    hello = engine.run(image.reference, ["python3", "/srv/hello.py"])
+    assert hello.exit_code == 0 and hello.output.strip() == "hello from my app"
+    walls = [
+        r
+        for r in load_run_rows(ctx.run.dir)
+        if r["group"] == "build" and r["metric"] == "wall_time"
+    ]
+    assert len(walls) == 1 and walls[0]["strategy"] == "custom" and walls[0]["value"] > 0

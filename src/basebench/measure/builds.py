@@ -198,15 +198,26 @@ def prepare_context(ctx: RunContext, where: Path) -> Path:
     context = where / "context"
     if context.exists():
         return context
-    context.mkdir(parents=True)
-    shutil.copytree(SCRIPTS_DIR, context / "bb")
     app_dir = _resolve(ctx.config.app)
     if ctx.config.requirements:
-        shutil.copyfile(_resolve(ctx.config.requirements), context / "requirements.lock")
+        requirements = _resolve(ctx.config.requirements)
+    else:
+        # The sample app pins its tree in requirements.lock; a user's app may only have the
+        # usual requirements.txt.
+        candidates = [app_dir / "requirements.lock", app_dir / "requirements.txt"]
+        requirements = next((c for c in candidates if c.is_file()), candidates[0])
+    if not requirements.is_file():
+        raise UserError(
+            f"no requirements for the built-in strategies: {requirements} does not exist "
+            "(give --requirements FILE, or put requirements.txt in the --app folder)"
+        )
+    context.mkdir(parents=True)
+    shutil.copytree(SCRIPTS_DIR, context / "bb")
+    shutil.copyfile(requirements, context / "requirements.lock")
+    if ctx.config.requirements:
         (context / "app").mkdir()
     else:
         _copy_app(app_dir, context / "app")
-        shutil.copyfile(app_dir / "requirements.lock", context / "requirements.lock")
     return context
 
 
@@ -331,7 +342,14 @@ def _tags_row(ctx: RunContext, p: BuildPlan, metric: str, detail: str) -> Measur
 def measure(ctx: RunContext) -> None:
     names = strategies(ctx)
     workdir = Path(tempfile.mkdtemp(prefix="builds-", dir=_workroot(ctx)))
-    context = prepare_context(ctx, workdir)
+    # A user's own Dockerfile builds from --app as it is; only our strategies need the context.
+    context = workdir
+    if any(name != CUSTOM for name in names):
+        try:
+            context = prepare_context(ctx, workdir)
+        except UserError as exc:
+            ctx.fail(GROUP, "built-in strategies", exc)
+            names = [name for name in names if name == CUSTOM]
     rows: list[Measurement] = []
     plans: list[BuildPlan] = []
     # Strategy-major order: the variants are interleaved, so drift on a noisy machine spreads
