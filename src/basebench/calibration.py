@@ -52,6 +52,8 @@ CONTAINER_PROBE_METRIC = "container_probe_time"
 PROBE_METRICS = (PROBE_METRIC, CONTAINER_PROBE_METRIC)
 LOAD_METRIC = "load_1min"
 PROBE_REPOSITORY = "basebench/probe"
+#: What a container probe may raise; it is then dropped, never fatal to the run.
+PROBE_ERRORS = (UserError, OSError, docker.errors.DockerException)
 #: Timings per probe: three, so one preempted repetition does not make the probe.
 REPEAT = 3
 #: Sizes the probe's loop to about 20 ms on a 2020s server core: long enough to span
@@ -146,10 +148,13 @@ class HostProbe:
     #: Why the container probe stopped, if it failed during the run.
     container_error: str = ""
     loads: dict[str, list[float]] = field(default_factory=dict)
+    _cpus: set[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._cpus = parse_cpus(self.cpuset)
 
     def sample(self, group: str) -> None:
-        cpus = parse_cpus(self.cpuset) if self.cpuset else set()
-        with pinned(cpus):
+        with pinned(self._cpus):
             for _ in range(REPEAT):
                 start = time.perf_counter()
                 probe_workload(self.iterations)
@@ -158,7 +163,7 @@ class HostProbe:
             try:
                 seconds = self.container()
                 self.container_times.setdefault(group, []).append(seconds)
-            except (UserError, OSError, docker.errors.DockerException) as exc:
+            except PROBE_ERRORS as exc:
                 # A probe must never cost the group it calibrates: drop it, say so once.
                 self.container = None
                 self.container_error = str(exc)

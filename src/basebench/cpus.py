@@ -53,9 +53,6 @@ def pinned(cpus: set[int]) -> Iterator[str]:
 def pinned_elsewhere(busy_cpus: str) -> Iterator[str]:
     """Run the block on the CPUs ``busy_cpus`` leaves free, when there are any (a load
     generator beside the server it loads)."""
-    if not hasattr(os, "sched_getaffinity"):
-        yield "any"
-        return
-    before = os.sched_getaffinity(0)
-    with pinned(before - parse_cpus(busy_cpus)) as got:
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    with pinned(allowed - parse_cpus(busy_cpus)) as got:
         yield got

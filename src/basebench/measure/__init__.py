@@ -15,15 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import docker.errors
 from rich.console import Console
 from rich.markup import escape
 
 from basebench.bases import BaseImage
-from basebench.calibration import HostProbe, container_probe
+from basebench.calibration import PROBE_ERRORS, HostProbe, container_probe
 from basebench.config import Config
 from basebench.engine import Engine
-from basebench.errors import UserError
 from basebench.results import Run, Tags
 from basebench.variants import Catalogue
 
@@ -72,10 +70,10 @@ class RunContext:
     started: float = field(default_factory=time.monotonic)
     _durations: dict[str, list[float]] = field(default_factory=dict)
     #: How fast the host was while each group ran (see :mod:`basebench.calibration`).
-    probe: HostProbe = field(default_factory=HostProbe)
+    probe: HostProbe = field(init=False)
 
     def __post_init__(self) -> None:
-        self.probe.cpuset = self.config.cpuset
+        self.probe = HostProbe(cpuset=self.config.cpuset)
         for base in self.bases:
             self.add_image(ImageUnderTest("base", base.reference, base))
 
@@ -83,21 +81,21 @@ class RunContext:
         """Add the container-start probe to the host probes (the CPU probe needs nothing)."""
         try:
             self.probe.container = container_probe(self.engine, self.config.cpuset)
-        except (UserError, OSError, docker.errors.DockerException) as exc:
-            self.say(
-                f"[yellow]no container probe[/yellow] ({escape(str(exc))}): `compare` will "
-                "judge host drift by the CPU probe alone"
-            )
+        except PROBE_ERRORS as exc:
+            self._without_container_probe("no container probe", str(exc))
 
     def calibrate(self, group: str) -> None:
         """Take a host probe now, filed under ``group`` (steps do this at start and end)."""
         had_container = self.probe.container is not None
         self.probe.sample(group)
         if had_container and self.probe.container is None:
-            self.say(
-                f"[yellow]container probe stopped[/yellow] ({escape(self.probe.container_error)}):"
-                " `compare` will judge host drift by the CPU probe alone"
-            )
+            self._without_container_probe("container probe stopped", self.probe.container_error)
+
+    def _without_container_probe(self, what: str, reason: str) -> None:
+        self.say(
+            f"[yellow]{what}[/yellow] ({escape(reason)}): `compare` will judge host drift by "
+            "the CPU probe alone"
+        )
 
     def add_image(self, image: ImageUnderTest) -> None:
         self.images.append(image)

@@ -473,7 +473,7 @@ def comparison_chart(
                 markerfacecolor=colours[r.status] if r.tested else "white",
                 clip_on=False,
             )
-            if r.threshold > comparison.factor * 1.005:
+            if _widened(r, comparison.factor):
                 # This row's own threshold, widened by host drift.
                 for x in (r.threshold, 1.0 / r.threshold):
                     if low <= x <= high:
@@ -512,7 +512,7 @@ def comparison_chart(
             f"dashed = the {comparison.factor:g}× factor"
             + (
                 "; | = that row's threshold, widened by host drift"
-                if _any_widened(comparison, rows)
+                if any(_widened(r, comparison.factor) for r in rows)
                 else ""
             ),
             fontsize=style.font_size,
@@ -544,8 +544,9 @@ def comparison_chart(
         return savefig(fig, out, stem, style)
 
 
-def _any_widened(comparison: Comparison, rows: Sequence[MetricComparison]) -> bool:
-    return any(r.threshold > comparison.factor * 1.005 for r in rows)
+def _widened(row: MetricComparison, factor: float) -> bool:
+    """Whether host drift widened this row's threshold visibly beyond the factor."""
+    return row.threshold > factor * 1.005
 
 
 def _run_id(meta: Mapping[str, Any], run_dir: Path) -> str:
