@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1.10,
         help="a metric regressed when it is significantly worse by more than this factor "
-        "(default: %(default)s, i.e. 10 %%)",
+        "(default: %(default)s, i.e. 10 %%); for timings, times the host drift that the "
+        "runs' host probes measured",
     )
     parser.add_argument(
         "--pair-python",
