@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from basebench import calibration
 from basebench.calibration import GROUP, LOAD_METRIC, PROBE_METRIC, REPEAT, HostProbe
 from basebench.cpus import parse_cpus, pinned
 from basebench.errors import UserError
@@ -59,29 +60,24 @@ def test_no_probe_writes_nothing(tmp_path: Path) -> None:
     assert not list(run.measurements_dir.glob("*.json"))
 
 
-def test_a_busy_cpu_shows_in_the_probe() -> None:
-    """The point of the probe: contention on its CPU makes it slower (a real, local check)."""
-    if not hasattr(os, "sched_getaffinity"):
-        pytest.skip("Linux affinity API")
-    cpu = min(os.sched_getaffinity(0))
-    quiet = HostProbe(cpuset=str(cpu))
-    for _ in range(5):
-        quiet.sample("x")
-    busy = HostProbe(cpuset=str(cpu))
-    pid = os.fork()
-    if pid == 0:  # a spinning child on the same CPU
-        os.sched_setaffinity(0, {cpu})
-        while True:
-            pass
-    try:
-        for _ in range(5):
-            busy.sample("x")
-    finally:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    quiet_median = sorted(quiet.times["x"])[len(quiet.times["x"]) // 2]
-    busy_median = sorted(busy.times["x"])[len(busy.times["x"]) // 2]
-    assert busy_median > 1.4 * quiet_median
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux affinity API")
+def test_probe_runs_on_the_measured_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CPU probe times its loop where the measured containers run (``cpuset``), and the
+    process's own affinity is back afterwards. (Not timed: the host's speed is what it probes.)"""
+    seen: list[set[int]] = []
+
+    def workload(iterations: int) -> int:
+        seen.append(os.sched_getaffinity(0))
+        return iterations
+
+    monkeypatch.setattr(calibration, "probe_workload", workload)
+    before = os.sched_getaffinity(0)
+    cpu = max(before)
+    probe = HostProbe(cpuset=str(cpu))
+    probe.sample("runtime")
+    assert seen == [{cpu}] * REPEAT
+    assert os.sched_getaffinity(0) == before
+    assert len(probe.times["runtime"]) == REPEAT
 
 
 def test_a_failing_container_probe_is_dropped_not_fatal() -> None:
