@@ -16,16 +16,15 @@ from typing import Any
 
 from basebench.engine import Engine
 from basebench.errors import UserError
+from basebench.labels import label, unprefixed
 from basebench.local.rootfs import ensure_rootfs
-from basebench.local.sources import choose, discover
-from basebench.paths import IMAGES_DIR
+from basebench.local.sources import PythonSource, choose, discover
+from basebench.paths import IMAGES_DIR, files_digest
 from basebench.variants import Variant, check_combination
 
 LOCAL_REPOSITORY = "basebench/local"
 LOCAL_RECIPES = IMAGES_DIR / "local"
 BUILD_INFO_PATH = "/usr/local/share/basebench/build-info.json"
-LABEL_PREFIX = "org.basebench."
-_BOOKKEEPING = {f"{LABEL_PREFIX}{name}" for name in ("managed", "kind", "ref", "run")}
 
 
 @dataclass
@@ -42,14 +41,8 @@ class BaseImage:
 
     def metadata(self) -> dict[str, Any]:
         """What run.json records of the image: its labels, plus where it came from."""
-        # Our labels without their prefix; bookkeeping labels (managed, kind, ref) left out.
-        labels = {
-            key.removeprefix(LABEL_PREFIX): value
-            for key, value in self.labels.items()
-            if key.startswith(LABEL_PREFIX) and key not in _BOOKKEEPING
-        }
         return {
-            **labels,
+            **unprefixed(self.labels),
             "variant": self.variant,
             "python": self.python,
             "libc": self.libc,
@@ -95,9 +88,9 @@ def _ensure_official(engine: Engine, variant: Variant, python: str, mirror: str)
     attrs = engine.inspect_image(reference)
     env = dict(e.split("=", 1) for e in attrs["Config"].get("Env") or [] if "=" in e)
     labels = {
-        f"{LABEL_PREFIX}base_source": "official",
-        f"{LABEL_PREFIX}python.version": env.get("PYTHON_VERSION", ""),
-        f"{LABEL_PREFIX}digest": ",".join(attrs.get("RepoDigests") or []),
+        label("base_source"): "official",
+        label("python.version"): env.get("PYTHON_VERSION", ""),
+        label("digest"): ",".join(attrs.get("RepoDigests") or []),
     }
     return BaseImage(
         variant.name,
@@ -113,12 +106,8 @@ def _ensure_official(engine: Engine, variant: Variant, python: str, mirror: str)
 
 def _recipe_digest() -> str:
     """Hash of every file of the local recipes: a changed script means a new image."""
-    digest = hashlib.sha256()
-    for path in sorted(LOCAL_RECIPES.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(LOCAL_RECIPES)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    files = sorted(p for p in LOCAL_RECIPES.rglob("*") if p.is_file())
+    return files_digest(files, LOCAL_RECIPES)
 
 
 def local_name(variant: Variant) -> str:
@@ -128,16 +117,63 @@ def local_name(variant: Variant) -> str:
     return name if recipe.flags == "official" else f"{name}-{recipe.flags}flags"
 
 
-def ensure_local(
-    engine: Engine,
-    variant: Variant,
-    python: str,
-    *,
-    opt_level: str = "none",
-    target: str | None = None,
-    refresh: bool = False,
-) -> BaseImage:
-    """Build (or reuse) the local stand-in; its tag is a hash of the recipe and all inputs."""
+@dataclass(frozen=True)
+class _LocalBuild:
+    """Everything one local stand-in build needs, decided before anything is built."""
+
+    variant: Variant
+    python: str
+    target: str
+    opt_level: str
+    rootfs: str
+    source: PythonSource
+    key: str  # hash of the recipes and every input: the image's identity
+    name: str  # "trixie", "musl", "musl-builder", "musl-debianflags"...
+
+    @property
+    def tag(self) -> str:
+        return f"{LOCAL_REPOSITORY}:{self.python}-{self.name}-{self.opt_level}-{self.key}"
+
+    def build_args(self) -> dict[str, str]:
+        return {
+            "ROOTFS": self.rootfs,
+            "SOURCE_ROOTFS": self.rootfs,
+            "PYTHON_SRC_PACKAGE": self.source.package,
+            "PYTHON_SRC_VERSION": self.source.version,
+            "PYTHON_SRC_SUITE": self.source.suite,
+            "PYTHON_ORIG_SHA256": self.source.orig_sha256,
+            "PYTHON_VERSION": self.source.upstream_version,
+            "OPT_LEVEL": self.opt_level,
+            "FLAGS": self.variant.check_local().flags,
+        }
+
+    def labels(self, info: dict[str, Any], seconds: float) -> dict[str, str]:
+        """The image's labels: its inputs, and what the build reported from inside."""
+        return {
+            label("variant"): self.variant.name,
+            label("python"): self.python,
+            label("python.version"): self.source.upstream_version,
+            label("libc"): self.variant.libc,
+            label("libc.version"): str(info.get("libc", "")),
+            label("base_source"): "local",
+            label("opt_level"): self.opt_level,
+            label("flags"): self.variant.check_local().flags,
+            label("configure_args"): str(info.get("configure_args", "")),
+            label("cflags"): str(info.get("extra_cflags", "")),
+            label("ldflags"): str(info.get("ldflags", "")),
+            label("cc"): str(info.get("cc_version", "")),
+            label("source.package"): self.source.package,
+            label("source.version"): self.source.version,
+            label("source.suite"): self.source.suite,
+            label("source.sha256"): self.source.orig_sha256,
+            label("recipe_key"): self.key,
+            label("build_seconds"): f"{seconds:.1f}",
+        }
+
+
+def _plan_local(
+    engine: Engine, variant: Variant, python: str, opt_level: str, target: str | None
+) -> _LocalBuild:
     recipe = variant.check_local()
     target = target or recipe.target
     rootfs = ensure_rootfs(engine, recipe.rootfs)
@@ -155,7 +191,21 @@ def ensure_local(
     name = local_name(variant)
     if target != recipe.target:
         name += "-builder" if target == recipe.builder_target else f"-{target}"
-    tag = f"{LOCAL_REPOSITORY}:{python}-{name}-{opt_level}-{key}"
+    return _LocalBuild(variant, python, target, opt_level, rootfs, python_source, key, name)
+
+
+def ensure_local(
+    engine: Engine,
+    variant: Variant,
+    python: str,
+    *,
+    opt_level: str = "none",
+    target: str | None = None,
+    refresh: bool = False,
+) -> BaseImage:
+    """Build (or reuse) the local stand-in; its tag is a hash of the recipe and all inputs."""
+    plan = _plan_local(engine, variant, python, opt_level, target)
+    tag = plan.tag
     if not refresh and engine.image_exists(tag):
         return _local_image(engine, variant, python, tag)
 
@@ -165,49 +215,27 @@ def ensure_local(
         LOCAL_RECIPES,
         tag=staging,
         kind="base",
-        dockerfile=LOCAL_RECIPES / recipe.recipe,
-        target=target,
-        build_args={
-            "ROOTFS": rootfs,
-            "SOURCE_ROOTFS": rootfs,
-            "PYTHON_SRC_PACKAGE": python_source.package,
-            "PYTHON_SRC_VERSION": python_source.version,
-            "PYTHON_SRC_SUITE": python_source.suite,
-            "PYTHON_ORIG_SHA256": python_source.orig_sha256,
-            "PYTHON_VERSION": python_source.upstream_version,
-            "OPT_LEVEL": opt_level,
-            "FLAGS": recipe.flags,
-        },
-        log_name=f"local-{python}-{name}-{opt_level}",
+        dockerfile=LOCAL_RECIPES / variant.check_local().recipe,
+        target=plan.target,
+        build_args=plan.build_args(),
+        log_name=f"local-{python}-{plan.name}-{opt_level}",
     )
-    info = read_build_info(engine, staging)
-    labels = {
-        f"{LABEL_PREFIX}variant": variant.name,
-        f"{LABEL_PREFIX}python": python,
-        f"{LABEL_PREFIX}python.version": python_source.upstream_version,
-        f"{LABEL_PREFIX}libc": variant.libc,
-        f"{LABEL_PREFIX}libc.version": str(info.get("libc", "")),
-        f"{LABEL_PREFIX}base_source": "local",
-        f"{LABEL_PREFIX}opt_level": opt_level,
-        f"{LABEL_PREFIX}flags": recipe.flags,
-        f"{LABEL_PREFIX}configure_args": str(info.get("configure_args", "")),
-        f"{LABEL_PREFIX}cflags": str(info.get("extra_cflags", "")),
-        f"{LABEL_PREFIX}ldflags": str(info.get("ldflags", "")),
-        f"{LABEL_PREFIX}cc": str(info.get("cc_version", "")),
-        f"{LABEL_PREFIX}source.package": python_source.package,
-        f"{LABEL_PREFIX}source.version": python_source.version,
-        f"{LABEL_PREFIX}source.suite": python_source.suite,
-        f"{LABEL_PREFIX}source.sha256": python_source.orig_sha256,
-        f"{LABEL_PREFIX}recipe_key": key,
-        f"{LABEL_PREFIX}build_seconds": f"{built.seconds:.1f}",
-    }
+    labels = plan.labels(read_build_info(engine, staging), built.seconds)
     # Labels that come from inside the build (flags, libc version) are added by a FROM-only
     # build on top: metadata only, the layers are shared.
     with tempfile.TemporaryDirectory(prefix="basebench-relabel-") as tmp:
         (Path(tmp) / "Dockerfile").write_text(f"FROM {staging}\n")
-        engine.build(Path(tmp), tag=tag, kind="base", labels=labels, log_name=f"label-{name}")
+        engine.build(Path(tmp), tag=tag, kind="base", labels=labels, log_name=f"label-{plan.name}")
     engine.client.images.remove(staging)  # drops the staging tag only; the layers are shared
     return _local_image(engine, variant, python, tag, build_seconds=built.seconds)
+
+
+def ensure_builder(engine: Engine, variant: Variant, python: str, *, opt_level: str) -> BaseImage:
+    """The compiling stage of a local stand-in that has no compiler of its own (the musl
+    stand-in): what the build strategies and the workload image compile C extensions on."""
+    recipe = variant.check_local()
+    target = recipe.builder_target or "musl-builder"
+    return ensure_local(engine, variant, python, opt_level=opt_level, target=target)
 
 
 def _local_image(

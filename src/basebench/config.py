@@ -12,10 +12,17 @@ from typing import Any
 
 from basebench._toml import read_toml
 from basebench.errors import ConfigError
+from basebench.groups import GROUP_NAMES
+from basebench.limits import Limits
 from basebench.paths import CONFIG_FILE
-from basebench.variants import BASE_SOURCES, Catalogue, check_combination, load_catalogue
+from basebench.variants import (
+    BASE_SOURCES,
+    Catalogue,
+    check_combination,
+    default_baseline,
+    load_catalogue,
+)
 
-GROUPS = ("size", "startup", "build", "install", "runtime", "http")
 OPT_LEVELS = ("none", "lto", "pgo-lto")
 PYPERF_MODES = ("fast", "default", "rigorous")
 
@@ -26,7 +33,7 @@ class Config:
     description: str = ""
     pythons: list[str] = field(default_factory=lambda: ["3.13"])
     variants: list[str] = field(default_factory=lambda: ["slim-trixie"])
-    groups: list[str] = field(default_factory=lambda: list(GROUPS))
+    groups: list[str] = field(default_factory=lambda: list(GROUP_NAMES))
     base_source: str = "auto"
     registry_mirror: str = ""
     network: str = "host"
@@ -48,6 +55,11 @@ class Config:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def limits(self) -> Limits:
+        """What every measured container of the run gets."""
+        return Limits(self.cpuset, self.cpus, self.mem_limit, self.pids_limit)
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Config)}
@@ -122,8 +134,8 @@ def load_config(
 
 def validate(config: Config, catalogue: Catalogue, where: str) -> None:
     for group in config.groups:
-        if group not in GROUPS:
-            raise ConfigError(f"{where}: unknown group {group!r}; groups: {', '.join(GROUPS)}")
+        if group not in GROUP_NAMES:
+            raise ConfigError(f"{where}: unknown group {group!r}; groups: {', '.join(GROUP_NAMES)}")
     if config.base_source not in BASE_SOURCES:
         raise ConfigError(
             f"{where}: base_source {config.base_source!r}; use one of {', '.join(BASE_SOURCES)}"
@@ -143,8 +155,8 @@ def validate(config: Config, catalogue: Catalogue, where: str) -> None:
         for python in config.pythons:
             check_combination(variant, python, config.base_source)
     if config.baseline_variant not in config.variants:
-        # The first glibc slim variant asked for is the natural baseline; else the first one.
-        slim = [v for v in config.variants if catalogue.get(v).family == "debian-slim"]
-        config.baseline_variant = (slim or config.variants)[0]
+        config.baseline_variant = default_baseline(
+            [(name, catalogue.get(name).libc) for name in config.variants]
+        )
     if config.rounds < 1:
         raise ConfigError(f"{where}: rounds must be at least 1")

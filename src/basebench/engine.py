@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from collections import deque
@@ -25,18 +24,14 @@ import docker.errors
 from docker.models.containers import Container
 
 from basebench.errors import BuildFailed, EngineUnavailable, UserError
+from basebench.labels import KIND as KIND_LABEL
+from basebench.labels import MANAGED as MANAGED_LABEL
+from basebench.labels import OBJECT as OBJECT_LABEL
+from basebench.labels import REF as REF_LABEL
+from basebench.labels import RUN as RUN_LABEL
+from basebench.limits import Limits
 from basebench.netconf import CA_SECRET_ID, NetworkSettings
 
-MANAGED_LABEL = "org.basebench.managed"
-RUN_LABEL = "org.basebench.run"
-KIND_LABEL = "org.basebench.kind"  # "rootfs", "base", "app", "workload", "probe", "test"
-# Images pass their labels on to every image built FROM them and to every container run from
-# them, so "managed=true" alone cannot tell our objects from a user's. Two labels that are not
-# inherited in a way that could fool us decide what `clean` may remove:
-#   - images carry the tag we gave them; an image is ours only while it still has that tag;
-#   - containers and volumes carry OBJECT_LABEL, which we set on creation and images never have.
-REF_LABEL = "org.basebench.ref"
-OBJECT_LABEL = "org.basebench.object"
 MANAGED_FILTER = f"{MANAGED_LABEL}=true"
 
 BUILD_LOG_TAIL_LINES = 25
@@ -402,28 +397,18 @@ class Engine:
         *,
         environment: Mapping[str, str] | None,
         volumes: Mapping[str, Mapping[str, str]] | None,
-        cpuset_cpus: str | None,
-        mem_limit: str | None,
-        pids_limit: int | None,
+        limits: Limits | None,
         labels: Mapping[str, str] | None,
         kind: str,
-        cpus: float | None = None,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "environment": {**self.network.container_environment(), **(environment or {})},
             "volumes": {**self.network.container_mounts(), **(volumes or {})},
             "labels": self.labels(kind, labels, obj="container"),
+            **(limits or Limits()).docker_kwargs(),
         }
         if self.network.mode != "default":
             kwargs["network_mode"] = self.network.mode
-        if cpuset_cpus:
-            kwargs["cpuset_cpus"] = cpuset_cpus
-        if mem_limit:
-            kwargs["mem_limit"] = mem_limit
-        if pids_limit:
-            kwargs["pids_limit"] = pids_limit
-        if cpus:
-            kwargs["nano_cpus"] = int(cpus * 1e9)  # docker run --cpus
         return kwargs
 
     def run(
@@ -434,10 +419,7 @@ class Engine:
         kind: str = "workload",
         environment: Mapping[str, str] | None = None,
         volumes: Mapping[str, Mapping[str, str]] | None = None,
-        cpuset_cpus: str | None = None,
-        mem_limit: str | None = None,
-        pids_limit: int | None = None,
-        cpus: float | None = None,
+        limits: Limits | None = None,
         labels: Mapping[str, str] | None = None,
         timeout_s: float = 3600.0,
         user: str | None = None,
@@ -448,12 +430,9 @@ class Engine:
         kwargs = self._container_kwargs(
             environment=environment,
             volumes=volumes,
-            cpuset_cpus=cpuset_cpus,
-            mem_limit=mem_limit,
-            pids_limit=pids_limit,
+            limits=limits,
             labels=labels,
             kind=kind,
-            cpus=cpus,
         )
         if user:
             kwargs["user"] = user
@@ -483,10 +462,7 @@ class Engine:
         kind: str = "workload",
         environment: Mapping[str, str] | None = None,
         volumes: Mapping[str, Mapping[str, str]] | None = None,
-        cpuset_cpus: str | None = None,
-        mem_limit: str | None = None,
-        pids_limit: int | None = None,
-        cpus: float | None = None,
+        limits: Limits | None = None,
         labels: Mapping[str, str] | None = None,
         name: str | None = None,
         hostname: str | None = None,
@@ -495,12 +471,9 @@ class Engine:
         kwargs = self._container_kwargs(
             environment=environment,
             volumes=volumes,
-            cpuset_cpus=cpuset_cpus,
-            mem_limit=mem_limit,
-            pids_limit=pids_limit,
+            limits=limits,
             labels=labels,
             kind=kind,
-            cpus=cpus,
         )
         if hostname:
             kwargs["hostname"] = hostname
@@ -569,7 +542,3 @@ class Engine:
 class CleanReport:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-
-
-def which(name: str) -> str | None:
-    return shutil.which(name)

@@ -10,8 +10,9 @@ import time
 import tomllib
 from dataclasses import dataclass
 
-from basebench.bases import LABEL_PREFIX, ensure_local
+from basebench.bases import ensure_local
 from basebench.engine import Engine
+from basebench.labels import label
 from basebench.measure.sizes import image_sizes
 from basebench.paths import IMAGES_DIR
 from basebench.variants import Catalogue
@@ -56,7 +57,7 @@ def fidelity(
         base = ensure_local(engine, variant, python, opt_level=opt_level)
         warm = time.perf_counter() - start
         sizes = image_sizes(engine, base.reference)
-        label = base.labels.get(f"{LABEL_PREFIX}build_seconds")
+        recorded = base.labels.get(label("build_seconds"))
         ref = published.get(name, {})
         rows.append(
             FidelityRow(
@@ -68,7 +69,7 @@ def fidelity(
                 official=str(ref.get("official", "")),
                 official_compressed_mb=_float(ref.get("compressed_mb")),
                 official_uncompressed_mb=_float(ref.get("uncompressed_mb")),
-                cold_build_s=float(label) if label else base.build_seconds,
+                cold_build_s=float(recorded) if recorded else base.build_seconds,
                 warm_s=warm if base.build_seconds is None else 0.0,
             )
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -23,3 +25,19 @@ IMAGES_DIR = PROJECT_ROOT / "images"
 BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 RESULTS_DIR = PROJECT_ROOT / "results"
 CONFIG_FILE = BENCHMARKS_DIR / "basebench.toml"
+
+
+def resolve(path: str | Path) -> Path:
+    """A configured path: absolute as given, relative to the project's top level otherwise."""
+    p = Path(path)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def files_digest(files: Iterable[Path], relative_to: Path) -> str:
+    """sha256 over the files' names (relative to ``relative_to``) and contents, in the given
+    order: the recipe key of an image, so that any changed script means a new image."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(relative_to)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -49,6 +49,17 @@ TIDY_COLUMNS = (
 # pyperf metadata keys under which the tags travel inside pyperf JSON files.
 PYPERF_TAG_PREFIX = "basebench_"
 
+# Host probes (see :mod:`basebench.measure._host_probe`) are stored as rows of this group, one
+# benchmark per measurement group they were taken in. The name predates the word "host probe"
+# and stays, so that every run ever written still loads.
+HOST_PROBE_GROUP = "calibration"
+#: A fixed pure-Python loop timed on the host, pinned to the measured CPUs.
+CPU_PROBE_METRIC = "probe_time"
+#: One ``docker run --rm`` of a tiny image of the host's own ``true``.
+CONTAINER_PROBE_METRIC = "container_probe_time"
+PROBE_METRICS = (CPU_PROBE_METRIC, CONTAINER_PROBE_METRIC)
+LOAD_METRIC = "load_1min"
+
 
 class ResultExists(UserError):
     pass

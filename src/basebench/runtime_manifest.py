@@ -15,6 +15,7 @@ from typing import Any
 from basebench._toml import read_toml
 from basebench.errors import ConfigError
 from basebench.paths import BENCHMARKS_DIR
+from basebench.versions import version_key
 
 RUNTIME_DIR = BENCHMARKS_DIR / "runtime"
 MANIFEST_PATH = RUNTIME_DIR / "manifest.toml"
@@ -37,7 +38,7 @@ class Workload:
 
     def python_ok(self, python: str) -> bool:
         """Does ``python`` ("3.13" or "3.13.5") meet min_python?"""
-        return _version(python)[:2] >= _version(self.min_python)[:2]
+        return version_key(python)[:2] >= version_key(self.min_python)[:2]
 
     def skip_reason(self, python: str, available: frozenset[str] | set[str]) -> str:
         """Why this workload cannot run on ``python`` with packages ``available``; "" if it can."""
@@ -47,10 +48,6 @@ class Workload:
         if missing:
             return f"needs {', '.join(missing)}, not installed in the image"
         return ""
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text))
 
 
 def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:

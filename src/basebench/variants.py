@@ -8,6 +8,7 @@ answers, else local. Impossible combinations are refused here, before any work, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,14 @@ def check_combination(variant: Variant, python: str, base_source: str) -> None:
                 errors.append(str(exc))
         if len(errors) == 2:
             raise ConfigError(f"{variant.name} with Python {python}: " + "; and ".join(errors))
+
+
+def default_baseline(variants: Sequence[tuple[str, str]]) -> str:
+    """The variant ratios refer to when none is configured, from (name, libc) pairs in the
+    order the run lists them: the first glibc slim variant (what most teams ship), else the
+    first glibc one, else the first; "" when there is none."""
+    glibc = [name for name, libc in variants if libc == "glibc"]
+    for candidates in ([n for n in glibc if "slim" in n], glibc, [n for n, _ in variants]):
+        if candidates:
+            return candidates[0]
+    return ""

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from basebench.calibration import CONTAINER_PROBE_METRIC, GROUP, PROBE_METRIC
 from basebench.cli import main
 from basebench.engine import Engine
-from basebench.results import load_runs
+from basebench.results import CONTAINER_PROBE_METRIC, load_runs
+from basebench.results import CPU_PROBE_METRIC as PROBE_METRIC
+from basebench.results import HOST_PROBE_GROUP as GROUP
 
 
 def _run(results: Path, *extra: str) -> Path:

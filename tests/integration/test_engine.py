@@ -20,6 +20,7 @@ from basebench.engine import (
     connect,
 )
 from basebench.errors import BuildFailed, EngineUnavailable
+from basebench.limits import Limits
 from basebench.netconf import CA_CONTAINER_PATH, network_settings
 
 SECRET_DOCKERFILE = """\
@@ -113,12 +114,21 @@ def test_run_applies_labels_limits_and_network(engine: Engine, rootfs: str):
             "sh",
             "-c",
             "cat /sys/fs/cgroup/cpuset.cpus.effective 2>/dev/null "
-            "|| cat /sys/fs/cgroup/cpuset/cpuset.effective_cpus; hostname",
+            "|| cat /sys/fs/cgroup/cpuset/cpuset.effective_cpus; "
+            "cat /sys/fs/cgroup/cpu.max 2>/dev/null "
+            "|| echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) "
+            "$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us); "
+            "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max",
         ],
-        cpuset_cpus="0",
+        limits=Limits(cpuset="0", cpus=0.5, memory="256m", pids=64),
     )
-    assert result.exit_code == 0
-    assert result.output.splitlines()[0].strip() == "0"
+    assert result.exit_code == 0, result.output
+    cpuset, quota, pids = (line.strip() for line in result.output.splitlines()[:3])
+    assert cpuset == "0"
+    # --cpus 0.5: half of each scheduler period
+    allowed, period = (int(x) for x in quota.split())
+    assert allowed / period == 0.5
+    assert pids == "64"
 
 
 def test_failed_build_says_why_and_where(engine: Engine, rootfs: str, tmp_path: Path):

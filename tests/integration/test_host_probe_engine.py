@@ -1,7 +1,8 @@
 """Host probes against the real engine: the container probe's image, and its timings."""
 
-from basebench.calibration import HostProbe, container_probe, ensure_probe_image
 from basebench.engine import KIND_LABEL, MANAGED_LABEL, REF_LABEL, Engine
+from basebench.limits import Limits
+from basebench.measure._host_probe import HostProbe, container_probe, ensure_probe_image
 
 
 def test_probe_image_is_the_hosts_true_and_labelled(engine: Engine) -> None:
@@ -17,7 +18,7 @@ def test_probe_image_is_the_hosts_true_and_labelled(engine: Engine) -> None:
 
 
 def test_container_probe_times_container_starts_and_leaves_nothing(engine: Engine) -> None:
-    probe = HostProbe(cpuset="", iterations=5_000, container=container_probe(engine, ""))
+    probe = HostProbe(cpuset="", iterations=5_000, container=container_probe(engine, Limits()))
     for _ in range(3):
         probe.sample("startup")
     times = probe.container_times["startup"]

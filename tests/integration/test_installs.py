@@ -12,7 +12,8 @@ import pytest
 from basebench.bases import BaseImage, ensure_local
 from basebench.config import Config
 from basebench.engine import Engine
-from basebench.measure import RunContext, installs
+from basebench.measure import installs
+from basebench.measure._context import RunContext
 from basebench.results import ResultStore, load_run_rows
 from basebench.variants import load_catalogue
 

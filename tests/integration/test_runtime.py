@@ -17,9 +17,9 @@ import pytest
 from basebench.bases import BaseImage, ensure_local
 from basebench.config import Config
 from basebench.engine import Engine
-from basebench.measure import RunContext
+from basebench.measure._context import RunContext
 from basebench.measure.http import run_http
-from basebench.measure.runtime import hostname, run_runtime
+from basebench.measure.runtime import run_runtime
 from basebench.results import ResultStore, load_runs
 from basebench.runtime_manifest import load_manifest
 from basebench.variants import load_catalogue
@@ -31,6 +31,10 @@ VARIANT = "slim-trixie"
 def _cpuset() -> str:
     # One CPU the test process may use: the last one (CI machines have 2).
     return str(max(os.sched_getaffinity(0)))
+
+
+#: Every container of one variant has this hostname, so that its pyperf runs merge.
+HOSTNAME = f"basebench-{PYTHON}-{VARIANT}"
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +75,7 @@ def test_every_workload_runs_once_in_a_container(ctx: RunContext) -> None:
         # pinning: the container's CPU set and pyperf's own affinity, the same CPUs
         assert meta["basebench_cpuset"] == cpuset
         assert str(meta["cpu_affinity"]) == cpuset
-        assert meta["hostname"] == hostname(PYTHON, VARIANT)
+        assert meta["hostname"] == HOSTNAME
         # the compile flags travel with the result (same-flags vs as-shipped comparisons)
         assert "basebench_cflags" in meta and "basebench_configure_args" in meta
         assert "-O2" in str(meta["basebench_cflags"])
@@ -99,7 +103,7 @@ def test_allocator_axis_in_one_workload(ctx: RunContext) -> None:
     assert preload.startswith("LD_PRELOAD=") and "libjemalloc.so.2" in preload
     # one pyperf file per allocator, and the merge of a variant's runs keeps one hostname
     hosts = {str(meta["hostname"]) for meta in allocators.values()}
-    assert hosts == {hostname(PYTHON, VARIANT)}
+    assert hosts == {HOSTNAME}
     frame = load_runs([ctx.run.dir])
     assert set(frame["allocator"]) == set(allocators)
     # the files stay pyperf files: compare_to reads two of them (same benchmark name)
@@ -120,11 +124,11 @@ def test_rounds_append_into_one_valid_pyperf_file(ctx: RunContext) -> None:
     plan = runtime.PyperfPlan(
         "test", 2, ("--processes", "1", "--values", "1", "--min-time", "0.01")
     )
-    runtime.PLANS["test"] = plan
+    runtime.PYPERF_PLANS["test"] = plan
     try:
         (path,) = run_runtime(ctx, mode="test", workloads=[small], allocators={"pymalloc"})
     finally:
-        del runtime.PLANS["test"]
+        del runtime.PYPERF_PLANS["test"]
     bench, meta = _suite(path)
     runs = [r for r in bench.get_runs() if r.values]
     assert len(runs) == 2

@@ -16,9 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from basebench.calibration import CONTAINER_PROBE_METRIC, LOAD_METRIC, PROBE_METRIC
-from basebench.calibration import GROUP as CALIBRATION_GROUP
-from basebench.results import MEASUREMENTS_FORMAT, RUN_FORMAT, TAG_COLUMNS
+from basebench.results import (
+    CONTAINER_PROBE_METRIC,
+    LOAD_METRIC,
+    MEASUREMENTS_FORMAT,
+    RUN_FORMAT,
+    TAG_COLUMNS,
+)
+from basebench.results import CPU_PROBE_METRIC as PROBE_METRIC
+from basebench.results import HOST_PROBE_GROUP as CALIBRATION_GROUP
 from basebench.results import TIDY_COLUMNS as COLUMNS
 
 VARIANTS = {"slim-trixie": "glibc", "trixie": "glibc", "alpine3.23": "musl"}

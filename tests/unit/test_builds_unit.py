@@ -10,6 +10,7 @@ import pytest
 
 from basebench.engine import StepTiming, parse_step_timings
 from basebench.measure import builds, installs
+from basebench.paths import resolve
 
 SCRIPTS = Path(builds.SCRIPTS_DIR)
 
@@ -105,7 +106,7 @@ def test_canonical_name_and_requirement_lines(tmp_path):
 
 
 def test_default_package_set_has_the_c_extension_set():
-    specs = installs.read_requirement_lines(Path(installs.PROJECT_ROOT) / "benchmarks/packages.txt")
+    specs = installs.read_requirement_lines(resolve("benchmarks/packages.txt"))
     for name in (
         "numpy",
         "pandas",

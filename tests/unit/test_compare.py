@@ -11,8 +11,6 @@ import pandas as pd
 import pytest
 import report_sample as sample
 
-from basebench.calibration import CONTAINER_PROBE_METRIC, PROBE_METRIC
-from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.commands import compare as command
 from basebench.errors import UserError
 from basebench.report.compare import (
@@ -28,6 +26,9 @@ from basebench.report.compare import (
     threshold_for,
 )
 from basebench.report.frame import normalise
+from basebench.results import CONTAINER_PROBE_METRIC
+from basebench.results import CPU_PROBE_METRIC as PROBE_METRIC
+from basebench.results import HOST_PROBE_GROUP as CALIBRATION_GROUP
 
 
 def make_run(

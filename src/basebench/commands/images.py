@@ -3,10 +3,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from basebench.bases import LABEL_PREFIX, ensure_base, resolve_base_source
+from basebench.bases import ensure_base, resolve_base_source
 from basebench.config import OPT_LEVELS
-from basebench.engine import KIND_LABEL, MANAGED_FILTER, REF_LABEL, Engine
+from basebench.engine import MANAGED_FILTER, Engine
 from basebench.errors import UserError
+from basebench.labels import KIND as KIND_LABEL
+from basebench.labels import REF as REF_LABEL
+from basebench.labels import label
 from basebench.netconf import network_settings
 from basebench.variants import BASE_SOURCES, load_catalogue
 
@@ -50,11 +53,11 @@ def _list(engine: Engine) -> int:
             continue
         rows.append(
             (
-                labels.get(f"{LABEL_PREFIX}variant", labels.get(f"{LABEL_PREFIX}rootfs.suite", "")),
-                labels.get(f"{LABEL_PREFIX}python.version", "-"),
-                labels.get(f"{LABEL_PREFIX}libc.version", "-") or "-",
-                labels.get(f"{LABEL_PREFIX}base_source", labels.get(KIND_LABEL, "")),
-                labels.get(f"{LABEL_PREFIX}opt_level", "-"),
+                labels.get(label("variant"), labels.get(label("rootfs.suite"), "")),
+                labels.get(label("python.version"), "-"),
+                labels.get(label("libc.version"), "-") or "-",
+                labels.get(label("base_source"), labels.get(KIND_LABEL, "")),
+                labels.get(label("opt_level"), "-"),
                 _human(image.attrs.get("Size", 0)),
                 image.short_id.removeprefix("sha256:"),
                 ref,

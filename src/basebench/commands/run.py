@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
-from basebench.config import GROUPS, OPT_LEVELS, PYPERF_MODES, Config, load_config
+from basebench.config import OPT_LEVELS, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
 from basebench.errors import UserError
+from basebench.groups import GROUP_NAMES, GROUPS, load
 from basebench.hostinfo import host_metadata
-from basebench.measure import GROUP_MODULES, GROUP_ORDER, Failure, RunContext
+from basebench.measure._context import Failure, RunContext
+from basebench.measure._progress import Progress
 from basebench.netconf import network_settings
 from basebench.paths import RESULTS_DIR
 from basebench.results import ResultStore, finish_run
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="another configuration file")
     parser.add_argument("--python", action="append", dest="pythons", help="e.g. 3.13 (repeat)")
     parser.add_argument("--variant", action="append", dest="variants", help="e.g. slim-trixie")
-    parser.add_argument("--group", action="append", dest="groups", choices=GROUPS)
+    parser.add_argument("--group", action="append", dest="groups", choices=GROUP_NAMES)
     parser.add_argument("--base-source", choices=BASE_SOURCES)
     parser.add_argument("--registry-mirror", help="prefix for python:* image references")
     parser.add_argument("--opt-level", choices=OPT_LEVELS, help="local CPython builds")
@@ -106,14 +107,13 @@ def _bases(
 
 
 def _measure(ctx: RunContext) -> None:
-    for group in GROUP_ORDER:
-        if group not in ctx.config.groups:
+    for group in GROUPS:  # in the registry's order, whatever order the profile lists them
+        if group.name not in ctx.config.groups:
             continue
-        module = importlib.import_module(f"basebench.measure.{GROUP_MODULES[group]}")
         try:
-            module.measure(ctx)
+            load(group.measure)(ctx)
         except UserError as exc:
-            ctx.fail(group, "group", exc)
+            ctx.fail(group.name, "group", exc)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,14 +144,16 @@ def run(args: argparse.Namespace) -> int:
         run_.update_meta(images={b.reference: b.metadata() for b in bases})
         if not bases:
             raise UserError("no base image could be had; nothing to measure")
-        ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures, console=console)
+        ctx = RunContext(
+            engine, run_, config, catalogue, bases, failures=failures, progress=Progress(console)
+        )
         ctx.enable_container_probe()
         _measure(ctx)
         status = "finished" if not failures else "finished with failures"
     finally:
         if ctx is not None:
             # Even after Ctrl-C: the probes describe the part of the run that did finish.
-            ctx.probe.write(run_)
+            ctx.host_probe.write(run_)
         finish_run(run_, status=status, failures=[f.as_dict() for f in failures])
 
     if not args.no_report:

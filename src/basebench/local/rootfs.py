@@ -16,6 +16,7 @@ from pathlib import Path
 
 from basebench.engine import Engine
 from basebench.errors import UserError
+from basebench.labels import label
 
 ROOTFS_REPOSITORY = "basebench/rootfs"
 SERVED_SUITES = ("bullseye", "bookworm", "trixie", "forky", "sid")
@@ -96,10 +97,10 @@ def ensure_rootfs(
                 tar.stdout,
                 tag=tag,
                 labels={
-                    "org.basebench.rootfs.suite": suite,
-                    "org.basebench.rootfs.variant": "minbase",
-                    "org.basebench.rootfs.created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "org.basebench.rootfs.debootstrap_seconds": f"{seconds:.1f}",
+                    label("rootfs.suite"): suite,
+                    label("rootfs.variant"): "minbase",
+                    label("rootfs.created"): time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    label("rootfs.debootstrap_seconds"): f"{seconds:.1f}",
                 },
             )
         finally:

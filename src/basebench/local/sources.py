@@ -19,6 +19,7 @@ from basebench.errors import UserError
 from basebench.local.rootfs import SERVED_SUITES, ensure_rootfs
 from basebench.paths import IMAGES_DIR
 from basebench.results import atomic_write_json
+from basebench.versions import version_key
 
 CACHE_MAX_AGE_S = 24 * 3600
 _PACKAGE = re.compile(r"^python3\.(\d+)$")
@@ -99,7 +100,7 @@ def choose(sources: list[PythonSource], python: str) -> PythonSource:
     """The most stable suite that serves ``python`` (stable gets security updates first)."""
     candidates = [s for s in sources if s.python == python]
     if not candidates:
-        served = sorted({s.python for s in sources}, key=lambda v: tuple(map(int, v.split("."))))
+        served = sorted({s.python for s in sources}, key=version_key)
         raise UserError(
             f"Debian's archive serves no CPython {python} source package; it serves "
             + ", ".join(served)
@@ -109,11 +110,7 @@ def choose(sources: list[PythonSource], python: str) -> PythonSource:
     best_suite = min(order.get(s.suite, len(order)) for s in candidates)
     in_suite = [s for s in candidates if order.get(s.suite, len(order)) == best_suite]
     # A suite may list two revisions for a while (sid): take the newest upstream release.
-    return max(in_suite, key=lambda s: _version_key(s.upstream_version))
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
+    return max(in_suite, key=lambda s: version_key(s.upstream_version))
 
 
 def _cache_path() -> Path:

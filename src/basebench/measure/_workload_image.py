@@ -1,9 +1,10 @@
 """Workload images: a base image + pyperf + Django + allocators to LD_PRELOAD.
 
 One derived image per base image (``images/workload/``), cached under a tag made of a hash of the
-recipe and the base image's id, like the local stand-ins. ``probe`` asks a container of it which
-allocator choices really work there (a library that cannot be preloaded, or a CPython built
-without mimalloc, makes ``python -c pass`` fail), so the runtime group only measures what runs.
+recipe and the base image's id, like the local stand-ins. ``detect_allocators`` asks a container
+of it which allocator choices really work there (a library that cannot be preloaded, or a
+CPython built without mimalloc, makes ``python -c pass`` fail), so the runtime group only
+measures what runs.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from basebench.bases import BaseImage, ensure_local
+from basebench.bases import BaseImage, ensure_builder
 from basebench.engine import Engine
 from basebench.errors import UserError
-from basebench.paths import IMAGES_DIR
+from basebench.labels import label
+from basebench.paths import IMAGES_DIR, files_digest
 from basebench.variants import Catalogue
 
 WORKLOAD_RECIPES = IMAGES_DIR / "workload"
 WORKLOAD_REPOSITORY = "basebench/workload"
 ALLOCATORS_FILE = "/usr/local/share/basebench/preload-allocators.tsv"
 PACKAGES_FILE = "/usr/local/share/basebench/workload-packages.txt"
-LABEL_PREFIX = "org.basebench."
 # Files outside images/workload the recipes read (their content is part of the cache key).
 EXTRA_INPUTS = ("app/requirements.lock", "local/apt-sources.sh")
 
@@ -62,13 +63,9 @@ class WorkloadImage:
 
 
 def _recipe_digest() -> str:
-    digest = hashlib.sha256()
     paths = sorted(p for p in WORKLOAD_RECIPES.rglob("*") if p.is_file() and p.suffix != ".md")
     paths += [IMAGES_DIR / extra for extra in EXTRA_INPUTS]
-    for path in paths:
-        digest.update(str(path.relative_to(IMAGES_DIR)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(paths, IMAGES_DIR)
 
 
 def _needs_musl_recipe(engine: Engine, base: BaseImage) -> bool:
@@ -89,13 +86,8 @@ def ensure_workload_image(
     build_args = {"BASE_IMAGE": base.reference}
     inputs: dict[str, str] = {"recipes": _recipe_digest(), "base": base.image_id}
     if musl_local:
-        variant = catalogue.get(base.variant)
-        builder = ensure_local(
-            engine,
-            variant,
-            base.python,
-            opt_level=opt_level,
-            target=variant.check_local().builder_target or "musl-builder",
+        builder = ensure_builder(
+            engine, catalogue.get(base.variant), base.python, opt_level=opt_level
         )
         build_args["BUILDER_IMAGE"] = builder.reference
         inputs["builder"] = builder.image_id
@@ -110,21 +102,21 @@ def ensure_workload_image(
             dockerfile=WORKLOAD_RECIPES / dockerfile,
             build_args=build_args,
             labels={
-                f"{LABEL_PREFIX}workload.base": base.reference,
-                f"{LABEL_PREFIX}workload.recipe_key": key,
-                f"{LABEL_PREFIX}variant": base.variant,
-                f"{LABEL_PREFIX}python": base.python,
-                f"{LABEL_PREFIX}libc": base.libc,
+                label("workload.base"): base.reference,
+                label("workload.recipe_key"): key,
+                label("variant"): base.variant,
+                label("python"): base.python,
+                label("libc"): base.libc,
             },
             log_name=f"workload-{base.python}-{base.variant}",
         )
     image = WorkloadImage(tag, engine.inspect_image(tag)["Id"], base)
-    probe(engine, image)
+    detect_allocators(engine, image)
     return image
 
 
 # Runs inside the workload image: which allocator settings let `python -c pass` succeed cleanly.
-_PROBE = r"""
+_ALLOCATOR_CHECK = r"""
 import json, os, subprocess, sys
 out = {"python_version": sys.version.split()[0], "preload": {}, "pythonmalloc": {}}
 def ok(env):
@@ -156,17 +148,19 @@ print(json.dumps(out))
 """
 
 
-def probe(engine: Engine, image: WorkloadImage) -> None:
+def detect_allocators(engine: Engine, image: WorkloadImage) -> None:
     """Fill in ``image.allocators`` (what works), ``unavailable`` (why not) and packages."""
     result = engine.run(
         image.reference,
-        ["python3", "-c", _PROBE, ALLOCATORS_FILE, PACKAGES_FILE],
+        ["python3", "-c", _ALLOCATOR_CHECK, ALLOCATORS_FILE, PACKAGES_FILE],
         kind="workload",
         environment={"PYTHONDONTWRITEBYTECODE": "1"},
         timeout_s=120,
     )
     if result.exit_code != 0:
-        raise UserError(f"probing {image.reference} failed: {result.output.strip()[-2000:]}")
+        raise UserError(
+            f"checking the allocators of {image.reference} failed: {result.output.strip()[-2000:]}"
+        )
     data = json.loads(result.output.strip().splitlines()[-1])
     image.python_version = data["python_version"]
     image.packages = {k.lower(): v for k, v in data.get("packages", {}).items()}

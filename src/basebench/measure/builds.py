@@ -42,7 +42,7 @@ from typing import Any
 from basebench.bases import BaseImage, ensure_base, ensure_local
 from basebench.engine import StepTiming
 from basebench.errors import BuildFailed, UserError
-from basebench.measure import ImageUnderTest, RunContext
+from basebench.measure._context import ImageUnderTest, RunContext
 from basebench.paths import BENCHMARKS_DIR, IMAGES_DIR, PROJECT_ROOT
 from basebench.results import Measurement
 

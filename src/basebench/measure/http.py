@@ -30,7 +30,8 @@ from docker.models.containers import Container
 from basebench.bases import BaseImage
 from basebench.cpus import pinned_elsewhere
 from basebench.errors import UserError
-from basebench.measure import RunContext
+from basebench.labels import WORKLOAD as WORKLOAD_LABEL
+from basebench.measure._context import RunContext, container_hostname
 from basebench.results import Measurement, atomic_write_json
 from basebench.runtime_manifest import RUNTIME_DIR
 
@@ -52,7 +53,7 @@ class LoadPlan:
     time_limit_s: float = 60.0
 
 
-PLANS = {
+LOAD_PLANS = {
     "fast": LoadPlan(rounds=5, requests=1000, warmup=100),
     "default": LoadPlan(rounds=7, requests=3000, warmup=300, time_limit_s=120.0),
     "rigorous": LoadPlan(rounds=10, requests=5000, warmup=500, time_limit_s=180.0),
@@ -127,11 +128,9 @@ def start_server(ctx: RunContext, server: Server) -> None:
             "APP_STATS": f"127.0.0.1:{free_port()}",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         },
-        cpuset_cpus=ctx.config.cpuset,
-        mem_limit=ctx.config.mem_limit or None,
-        pids_limit=ctx.config.pids_limit or None,
-        labels={"org.basebench.workload": BENCHMARK},
-        hostname=f"basebench-{base.python}-{base.variant}",
+        limits=ctx.limits,
+        labels={WORKLOAD_LABEL: BENCHMARK},
+        hostname=container_hostname(base),
     )
     wait_healthy(server)
 
@@ -195,7 +194,7 @@ def run_http(ctx: RunContext, *, mode: str | None = None) -> list[Path]:
         )
     from basebench.measure.builds import ensure_app_image
 
-    plan = PLANS.get(mode or ctx.config.pyperf_mode, PLANS["fast"])
+    plan = LOAD_PLANS.get(mode or ctx.config.pyperf_mode, LOAD_PLANS["fast"])
     run_load = load_loadgen().run_load
     servers: list[Server] = []
     for i, base in enumerate(ctx.bases, 1):

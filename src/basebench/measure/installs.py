@@ -32,8 +32,9 @@ from typing import Any
 
 from basebench.bases import BaseImage
 from basebench.errors import UserError
-from basebench.measure import RunContext
-from basebench.paths import IMAGES_DIR, PROJECT_ROOT
+from basebench.labels import GROUP as GROUP_LABEL
+from basebench.measure._context import RunContext
+from basebench.paths import IMAGES_DIR, resolve
 from basebench.results import Measurement
 
 GROUP = "install"
@@ -91,15 +92,10 @@ def canonical_name(spec: str) -> str:
 
 def package_set(ctx: RunContext) -> list[str]:
     """The default set, then the team's requirements (exact duplicates dropped)."""
-    specs = read_requirement_lines(_resolve(ctx.config.packages))
+    specs = read_requirement_lines(resolve(ctx.config.packages))
     if ctx.config.requirements:
-        specs += read_requirement_lines(_resolve(ctx.config.requirements))
+        specs += read_requirement_lines(resolve(ctx.config.requirements))
     return list(dict.fromkeys(specs))
-
-
-def _resolve(path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else PROJECT_ROOT / p
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,7 +222,7 @@ def download(
         ["python3", "/bb/fetch.py", "/wheelhouse", spec],
         environment=PIP_ENV,
         volumes=_volumes(wheelhouse),
-        labels={"org.basebench.group": GROUP},
+        labels={GROUP_LABEL: GROUP},
         timeout_s=1800,
     )
     return result.exit_code == 0, result.output, result.seconds
@@ -256,7 +252,7 @@ def timed_install(
         command,
         environment=PIP_ENV,
         volumes=_volumes(wheelhouse, out),
-        labels={"org.basebench.group": GROUP},
+        labels={GROUP_LABEL: GROUP},
         timeout_s=3600,
     )
     (out / "output.txt").write_text(result.output)

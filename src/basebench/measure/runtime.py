@@ -41,7 +41,9 @@ from typing import Any
 from rich.markup import escape
 
 from basebench.errors import UserError
-from basebench.measure import RunContext
+from basebench.labels import WORKLOAD as WORKLOAD_LABEL
+from basebench.labels import label
+from basebench.measure._context import RunContext, container_hostname
 from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
 from basebench.paths import IMAGES_DIR
 from basebench.results import PYPERF_TAG_PREFIX
@@ -67,7 +69,7 @@ class PyperfPlan:
         return f"{self.mode}: {self.rounds} round(s) of pyperf {' '.join(self.options)}"
 
 
-PLANS = {
+PYPERF_PLANS = {
     # pyperf --fast: 10 processes x 2 values (+1 warmup each)
     "fast": PyperfPlan("fast", 2, ("--processes", "5", "--values", "2")),
     # pyperf's defaults: 20 processes x 3 values
@@ -77,11 +79,6 @@ PLANS = {
     # tests: one value, no warmup, one round
     "debug": PyperfPlan("debug", 1, ("--debug-single-value",), calibrate_once=False),
 }
-
-
-def hostname(python: str, variant: str) -> str:
-    """The container hostname of every pyperf run of one variant (so that its runs merge)."""
-    return f"basebench-{python}-{variant}"
 
 
 @dataclass
@@ -159,12 +156,10 @@ def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
             str(IMAGES_DIR / "app"): {"bind": CONTAINER_APP_DIR, "mode": "ro"},
             str(job.out_dir): {"bind": CONTAINER_OUT_DIR, "mode": "rw"},
         },
-        cpuset_cpus=cpuset,
-        mem_limit=ctx.config.mem_limit or None,
-        pids_limit=ctx.config.pids_limit or None,
-        labels={"org.basebench.workload": job.workload.name},
+        limits=ctx.limits,
+        labels={WORKLOAD_LABEL: job.workload.name},
         timeout_s=INVOCATION_TIMEOUT_S,
-        hostname=hostname(base.python, base.variant),
+        hostname=container_hostname(base),
     )
     job.log_path.parent.mkdir(parents=True, exist_ok=True)
     with job.log_path.open("a", encoding="utf-8") as log:
@@ -212,14 +207,15 @@ def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
         f"{p}pyperf_mode": plan.mode,
         f"{p}rounds": job.rounds_done,
         f"{p}cpuset": ctx.config.cpuset,
+        f"{p}cpus": ctx.config.cpus,
         f"{p}mem_limit": ctx.config.mem_limit,
         f"{p}pids_limit": ctx.config.pids_limit,
-        f"{p}container_hostname": hostname(base.python, base.variant),
+        f"{p}container_hostname": container_hostname(base),
         f"{p}pyperf_warnings": " | ".join(job.warnings) or "none",
     }
     # The compile flags each side had: the report can tell libc from flags with them.
     for key in ("opt_level", "cflags", "configure_args", "ldflags", "cc", "python.version"):
-        value = labels.get(f"org.basebench.{key}", "")
+        value = labels.get(label(key), "")
         if value:
             meta[f"{p}{key.replace('.', '_')}"] = " ".join(str(value).split())
     return meta
@@ -303,7 +299,7 @@ def run_runtime(
     allocators: Collection[str] | None = None,
 ) -> list[Path]:
     """Measure (all workloads and allocators unless narrowed); return the files added to the run."""
-    plan = PLANS[mode or ctx.config.pyperf_mode]
+    plan = PYPERF_PLANS[mode or ctx.config.pyperf_mode]
     selected = list(workloads) if workloads is not None else load_manifest()
     images = workload_images(ctx)
     if not images:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from basebench.engine import Engine
-from basebench.measure import ImageUnderTest, RunContext
+from basebench.measure._context import ImageUnderTest, RunContext
 from basebench.results import Measurement
 
 GZIP_LEVEL = 6

@@ -7,7 +7,7 @@ round by round, so a noisy minute on the shared machine hits every variant alike
 
 from __future__ import annotations
 
-from basebench.measure import ImageUnderTest, RunContext
+from basebench.measure._context import ImageUnderTest, RunContext
 from basebench.results import Measurement
 
 PASS = "python -c pass"
@@ -43,7 +43,7 @@ def measure(ctx: RunContext) -> None:
     with ctx.step("startup", f"{len(images)} images × {rounds} rounds"):
         for round_index in range(rounds):
             # A host probe per round: the load this group ran under, for `compare`.
-            ctx.calibrate("startup")
+            ctx.probe_host("startup")
             # Rotate the order each round: no image is always first after an idle period.
             shift = round_index % len(images)
             for image in images[shift:] + images[:shift]:
@@ -55,10 +55,7 @@ def measure(ctx: RunContext) -> None:
                         image.reference,
                         command,
                         kind="workload",
-                        cpuset_cpus=ctx.config.cpuset or None,
-                        cpus=ctx.config.cpus or None,
-                        mem_limit=ctx.config.mem_limit or None,
-                        pids_limit=ctx.config.pids_limit or None,
+                        limits=ctx.limits,
                     )
                     if result.exit_code != 0:
                         broken.add(key)

@@ -10,8 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-from basebench.calibration import CONTAINER_PROBE_METRIC, LOAD_METRIC, PROBE_METRIC
-from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.errors import UserError
 from basebench.report import charts
 from basebench.report.analysis import (
@@ -38,7 +36,14 @@ from basebench.report.frame import (
 )
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
-from basebench.results import load_runs, read_run_meta
+from basebench.results import (
+    CONTAINER_PROBE_METRIC,
+    CPU_PROBE_METRIC,
+    HOST_PROBE_GROUP,
+    LOAD_METRIC,
+    load_runs,
+    read_run_meta,
+)
 
 #: Groups with a section of their own, in the order a reader asks the questions.
 KNOWN_GROUPS = ("build", "install", "runtime", "size", "startup", "http")
@@ -83,7 +88,7 @@ def render_report(
     """The pure part: a results frame and run metadata in, a report folder out."""
     tidy = normalise(frame)
     # Host probes describe the machine, not a variant: they go to the conditions only.
-    probes = tidy[tidy["group"] == CALIBRATION_GROUP]
+    probes = tidy[tidy["group"] == HOST_PROBE_GROUP]
     if len(probes) == len(tidy):
         raise UserError("the run folder(s) hold no measurements; did 'basebench run' finish?")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -542,7 +547,7 @@ def _probe_text(probes: pd.DataFrame | None, run_id: str) -> str:
     if probes is None or probes.empty:
         return "Host probe: none recorded (run made before basebench took host probes)"
     mine = probes[probes["run"] == run_id]
-    times = mine[mine["metric"] == PROBE_METRIC]
+    times = mine[mine["metric"] == CPU_PROBE_METRIC]
     if times.empty:
         return "Host probe: none recorded"
     s = spread(times["value"].to_numpy())

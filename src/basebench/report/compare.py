@@ -8,7 +8,7 @@ cares about.
 The test only knows the spread *inside* each run. Between two runs on a shared machine the
 host itself may have been busier, and then every timing moves together, significantly, with
 no change in the images. Each run therefore carries host probes (see
-:mod:`basebench.calibration`); for timings, the threshold is the factor times how much
+:mod:`basebench.measure._host_probe`); for timings, the threshold is the factor times how much
 faster or slower the host ran its probe while that group was measured. A quiet host keeps the
 threshold at the factor; a host that was 20 % slower widens it to factor x 1.2, and the
 comparison says so. Sizes and counts do not depend on the host and keep the plain factor.
@@ -26,15 +26,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from basebench.calibration import CONTAINER_PROBE_METRIC, PROBE_METRICS
-from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.errors import UserError
 from basebench.report.doc import Table, markdown_table
 from basebench.report.fmt import quantity
 from basebench.report.frame import check_run_dirs, normalise
 from basebench.report.stats import ALPHA, MIN_SAMPLES, bigger_is_better, mann_whitney_p
 from basebench.report.style import STYLE, PlotStyle, new_figure, savefig, styled
-from basebench.results import load_runs, read_run_meta
+from basebench.results import (
+    CONTAINER_PROBE_METRIC,
+    HOST_PROBE_GROUP,
+    PROBE_METRICS,
+    load_runs,
+    read_run_meta,
+)
 
 KEY = ("group", "benchmark", "variant", "python", "strategy", "allocator", "metric")
 
@@ -122,8 +126,8 @@ def host_drifts(baseline: pd.DataFrame, new: pd.DataFrame) -> list[HostDrift]:
     """
     drifts = []
     for probe in PROBE_METRICS:
-        base = baseline[(baseline["group"] == CALIBRATION_GROUP) & (baseline["metric"] == probe)]
-        fresh = new[(new["group"] == CALIBRATION_GROUP) & (new["metric"] == probe)]
+        base = baseline[(baseline["group"] == HOST_PROBE_GROUP) & (baseline["metric"] == probe)]
+        fresh = new[(new["group"] == HOST_PROBE_GROUP) & (new["metric"] == probe)]
         if base.empty or fresh.empty:
             continue
         pairs = {"": (base, fresh)}
@@ -252,8 +256,8 @@ def compare_frames(
     if drifts is None:
         drifts = host_drifts(base, fresh)
     # The probes describe the host, not the images: they set thresholds, they are not compared.
-    base = base[base["group"] != CALIBRATION_GROUP]
-    fresh = fresh[fresh["group"] != CALIBRATION_GROUP]
+    base = base[base["group"] != HOST_PROBE_GROUP]
+    fresh = fresh[fresh["group"] != HOST_PROBE_GROUP]
     if pair_python is not None:
         old, new_py = pair_python
         if old not in set(base["python"].tolist()):

@@ -7,7 +7,6 @@ without new code here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from basebench.calibration import GROUP as CALIBRATION_GROUP
 from basebench.errors import UserError
-from basebench.results import TIDY_COLUMNS
+from basebench.results import HOST_PROBE_GROUP, TIDY_COLUMNS
+from basebench.variants import default_baseline
+from basebench.versions import version_key
 
 COLUMNS = TIDY_COLUMNS
 TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("value", "sample"))
@@ -60,11 +60,6 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def python_key(version: str) -> tuple[int, ...]:
-    """Sort "3.9" before "3.13" (string order would not)."""
-    return tuple(int(part) for part in re.findall(r"\d+", version)) or (0,)
-
-
 def variant_names(meta: Mapping[str, Any]) -> list[str]:
     """Variants in the order the configuration lists them (names or {"name": ...} entries)."""
     config = meta.get("config") or {}
@@ -105,13 +100,8 @@ def pick_baseline(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]]) -> st
         wanted = (meta.get("config") or {}).get("baseline_variant")
         if wanted:
             return str(wanted)
-    order = ordered_variants(frame, metas)
     libc = dict(zip(frame["variant"], frame["libc"], strict=False))
-    glibc = [v for v in order if libc.get(v) == "glibc"]
-    for candidates in ([v for v in glibc if "slim" in v], glibc, order):
-        if candidates:
-            return candidates[0]
-    return ""
+    return default_baseline([(v, libc.get(v, "")) for v in ordered_variants(frame, metas)])
 
 
 def ordered_variants(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -134,7 +124,7 @@ def label_configs(
 
     Host probes are left out: they describe the machine, not a configuration.
     """
-    frame = frame[frame["group"] != CALIBRATION_GROUP]
+    frame = frame[frame["group"] != HOST_PROBE_GROUP]
     runs = list(dict.fromkeys(frame["run"].tolist()))
     triples = frame[["run", "python", "variant"]].drop_duplicates()
     per_run = triples[["python", "variant"]].duplicated().any()
@@ -146,7 +136,7 @@ def label_configs(
     run_rank = {r: i for i, r in enumerate(runs)}
     ordered = sorted(
         (tuple(str(x) for x in row) for row in triples.itertuples(index=False)),
-        key=lambda t: (python_key(t[1]), variant_rank.get(t[2], 999), run_rank.get(t[0], 0)),
+        key=lambda t: (version_key(t[1]), variant_rank.get(t[2], 999), run_rank.get(t[0], 0)),
     )
     configs = Configs(
         order=[],

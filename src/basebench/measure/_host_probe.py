@@ -1,4 +1,4 @@
-"""Host calibration: a fixed pure-Python probe timed on the host all through a run.
+"""Host probes: how fast the host itself ran, measured all through a run.
 
 Why: two runs of the *same* images on a shared machine can differ by 15-25 % when the machine
 is busier during one of them (seen here: start-up "import stdlib" 1.18-1.25x slower, p < 0.01,
@@ -40,17 +40,20 @@ import docker.errors
 
 from basebench.cpus import parse_cpus, pinned
 from basebench.errors import UserError
-from basebench.results import Measurement, Run, Tags
+from basebench.limits import Limits
+from basebench.results import (
+    CONTAINER_PROBE_METRIC,
+    CPU_PROBE_METRIC,
+    HOST_PROBE_GROUP,
+    LOAD_METRIC,
+    Measurement,
+    Run,
+    Tags,
+)
 
 if TYPE_CHECKING:
     from basebench.engine import Engine
 
-GROUP = "calibration"
-PROBE_METRIC = "probe_time"
-CONTAINER_PROBE_METRIC = "container_probe_time"
-#: Both probes' metrics: ``compare`` widens thresholds by the larger of their drifts.
-PROBE_METRICS = (PROBE_METRIC, CONTAINER_PROBE_METRIC)
-LOAD_METRIC = "load_1min"
 PROBE_REPOSITORY = "basebench/probe"
 #: What a container probe may raise; it is then dropped, never fatal to the run.
 PROBE_ERRORS = (UserError, OSError, docker.errors.DockerException)
@@ -122,12 +125,13 @@ def ensure_probe_image(engine: Engine) -> tuple[str, str]:
     return tag, command
 
 
-def container_probe(engine: Engine, cpuset: str) -> Callable[[], float]:
-    """A function that times one ``docker run --rm`` of the probe image, as start-up does."""
+def container_probe(engine: Engine, limits: Limits) -> Callable[[], float]:
+    """A function that times one ``docker run --rm`` of the probe image, as start-up does
+    (with the limits of the measured containers)."""
     tag, command = ensure_probe_image(engine)
 
     def run_once() -> float:
-        result = engine.run(tag, [command], kind="probe", cpuset_cpus=cpuset or None)
+        result = engine.run(tag, [command], kind="probe", limits=limits)
         if result.exit_code != 0:
             raise UserError(f"the container probe {tag} exited {result.exit_code}: {result.output}")
         return result.seconds
@@ -173,15 +177,19 @@ class HostProbe:
     def measurements(self) -> list[Measurement]:
         detail = f"cpus {self.cpuset or 'any'}, {self.iterations} iterations"
         rows = [
-            Measurement(GROUP, group, PROBE_METRIC, "s", values, Tags(), detail=detail)
+            Measurement(
+                HOST_PROBE_GROUP, group, CPU_PROBE_METRIC, "s", values, Tags(), detail=detail
+            )
             for group, values in self.times.items()
         ]
         rows += [
-            Measurement(GROUP, group, CONTAINER_PROBE_METRIC, "s", values, Tags(), detail="true")
+            Measurement(
+                HOST_PROBE_GROUP, group, CONTAINER_PROBE_METRIC, "s", values, Tags(), detail="true"
+            )
             for group, values in self.container_times.items()
         ]
         rows += [
-            Measurement(GROUP, group, LOAD_METRIC, "load", values, Tags())
+            Measurement(HOST_PROBE_GROUP, group, LOAD_METRIC, "load", values, Tags())
             for group, values in self.loads.items()
         ]
         return rows
@@ -189,4 +197,4 @@ class HostProbe:
     def write(self, run: Run) -> None:
         """Into the run's measurements (once, at the end; a no-op when nothing was probed)."""
         if self.times:
-            run.write_measurements(GROUP, self.measurements())
+            run.write_measurements(HOST_PROBE_GROUP, self.measurements())

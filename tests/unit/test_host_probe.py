@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from basebench import calibration
-from basebench.calibration import GROUP, LOAD_METRIC, PROBE_METRIC, REPEAT, HostProbe
 from basebench.cpus import parse_cpus, pinned
 from basebench.errors import UserError
-from basebench.results import ResultStore, load_runs
+from basebench.measure import _host_probe as calibration
+from basebench.measure._host_probe import REPEAT, HostProbe
+from basebench.results import CPU_PROBE_METRIC as PROBE_METRIC
+from basebench.results import HOST_PROBE_GROUP as GROUP
+from basebench.results import LOAD_METRIC, ResultStore, load_runs
 
 
 def test_parse_cpus() -> None:

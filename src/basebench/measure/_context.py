@@ -1,0 +1,123 @@
+"""The state one run shares with every measuring group: :class:`RunContext`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rich.markup import escape
+
+from basebench.bases import BaseImage
+from basebench.config import Config
+from basebench.engine import Engine
+from basebench.limits import Limits
+from basebench.measure._host_probe import PROBE_ERRORS, HostProbe, container_probe
+from basebench.measure._progress import Progress
+from basebench.results import Run, Tags
+from basebench.variants import Catalogue
+
+
+@dataclass
+class ImageUnderTest:
+    role: str  # "base", or "app:<strategy>"
+    reference: str
+    base: BaseImage
+    strategy: str = ""
+
+
+@dataclass
+class Failure:
+    group: str
+    what: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"group": self.group, "what": self.what, "message": self.message}
+
+
+def container_hostname(base: BaseImage) -> str:
+    """The hostname of every measured container of one variant: pyperf's metadata then agree
+    and the runs of one variant merge into one file."""
+    return f"basebench-{base.python}-{base.variant}"
+
+
+@dataclass
+class RunContext:
+    engine: Engine
+    run: Run
+    config: Config
+    catalogue: Catalogue
+    bases: list[BaseImage]
+    images: list[ImageUnderTest] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    progress: Progress = field(default_factory=Progress)
+    #: App images built in this run: (base reference, strategy) -> tag (see ``_app_image``).
+    app_images: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: How fast the host was while each group ran (see :mod:`basebench.measure._host_probe`).
+    host_probe: HostProbe = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.host_probe = HostProbe(cpuset=self.config.cpuset)
+        for base in self.bases:
+            self.add_image(ImageUnderTest("base", base.reference, base))
+
+    @property
+    def limits(self) -> Limits:
+        """What every measured container gets (CPU set and quota, memory, processes)."""
+        return self.config.limits
+
+    def enable_container_probe(self) -> None:
+        """Add the container-start probe to the host probes (the CPU probe needs nothing)."""
+        try:
+            self.host_probe.container = container_probe(self.engine, self.limits)
+        except PROBE_ERRORS as exc:
+            self._without_container_probe("no container probe", str(exc))
+
+    def probe_host(self, group: str) -> None:
+        """Take a host probe now, filed under ``group`` (steps do this at start and end)."""
+        had_container = self.host_probe.container is not None
+        self.host_probe.sample(group)
+        if had_container and self.host_probe.container is None:
+            self._without_container_probe(
+                "container probe stopped", self.host_probe.container_error
+            )
+
+    def _without_container_probe(self, what: str, reason: str) -> None:
+        self.say(
+            f"[yellow]{what}[/yellow] ({escape(reason)}): `compare` will judge host drift by "
+            "the CPU probe alone"
+        )
+
+    def add_image(self, image: ImageUnderTest) -> None:
+        self.images.append(image)
+
+    def tags(self, base: BaseImage, **extra: str) -> Tags:
+        """The tags every result row of ``base`` carries (variant, Python, libc, source...)."""
+        return Tags(
+            variant=base.variant,
+            python=base.python,
+            libc=base.libc,
+            base_source=base.source,
+        ).replace(**extra)
+
+    def label(self, base: BaseImage) -> str:
+        return f"{base.python}-{base.variant}"
+
+    def say(self, message: str) -> None:
+        self.progress.say(message)
+
+    @contextmanager
+    def step(self, group: str, what: str, index: int = 0, total: int = 0) -> Iterator[None]:
+        """A timed, announced step of ``group``, with a host probe at either end."""
+        with self.progress.step(
+            group, what, index, total, at_both_ends=lambda: self.probe_host(group)
+        ):
+            yield
+
+    def fail(self, group: str, what: str, error: BaseException | str) -> None:
+        message = str(error)
+        self.failures.append(Failure(group, what, message))
+        first_line = message.splitlines()[0] if message else ""
+        # Messages quote build logs ("[stage 2/3] RUN ..."): not console markup.
+        self.say(f"[red]FAILED[/red] {group} {escape(what)}: {escape(first_line)}")
