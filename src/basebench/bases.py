@@ -53,14 +53,14 @@ class BaseImage:
         }
 
 
-def resolve_base_source(engine: Engine, requested: str, probe_reference: str) -> tuple[str, str]:
+def resolve_base_source(engine: Engine, requested: str, reference_to_try: str) -> tuple[str, str]:
     """(source, why): ``auto`` becomes official when a registry answers, else local."""
     if requested != "auto":
         return requested, f"base source {requested!r} was asked for"
-    if engine.registry_answers(probe_reference):
-        return "official", f"auto: a registry serves {probe_reference}, so the official images"
+    if engine.registry_answers(reference_to_try):
+        return "official", f"auto: a registry serves {reference_to_try}, so the official images"
     return "local", (
-        f"auto: no registry serves {probe_reference}, so LOCAL STAND-INS built from Debian's "
+        f"auto: no registry serves {reference_to_try}, so LOCAL STAND-INS built from Debian's "
         "mirror and CPython sources, not the official images"
     )
 

@@ -78,7 +78,7 @@ def _quiet(cmd: Sequence[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def probe_buildkit_cli(path: str) -> BuildKitCLI | str:
+def check_buildkit_cli(path: str) -> BuildKitCLI | str:
     """A usable CLI, or a sentence saying why this one cannot do BuildKit."""
     try:
         version_run = _quiet([path, "version", "--format", "{{.Client.Version}}"])
@@ -102,7 +102,7 @@ def probe_buildkit_cli(path: str) -> BuildKitCLI | str:
 def find_buildkit_cli() -> BuildKitCLI:
     reasons = []
     for candidate in _cli_candidates():
-        found = probe_buildkit_cli(candidate)
+        found = check_buildkit_cli(candidate)
         if isinstance(found, BuildKitCLI):
             return found
         reasons.append(found)
@@ -166,6 +166,19 @@ class RunResult:
     exit_code: int
     output: str
     seconds: float
+
+
+def _build_failure(tag: str, code: int, tail: Sequence[str], log_path: Path) -> BuildFailed:
+    summary = "\n".join(f"    {t}" for t in tail)
+    # BuildKit marks the failing step "#N ERROR: ..."; that line says what went wrong, so it
+    # leads the message (the first line is what one-line summaries show).
+    errors = [t for t in tail if re.match(r"^(#\d+ )?ERROR[: ]", t)]
+    reason = f": {errors[-1]}" if errors else ""
+    return BuildFailed(
+        f"docker build of {tag} failed (exit {code}){reason}\nLast lines:\n{summary}\n"
+        f"  full log: {log_path}",
+        str(log_path),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,15 +340,26 @@ class Engine:
         if self.network.ca_bundle is not None:
             cmd += ["--secret", f"id={CA_SECRET_ID},src={self.network.ca_bundle.path}"]
         cmd.append(str(context))
+        code, seconds, step_lines, tail = self._stream_build(cmd, log_path)
+        if code != 0:
+            raise _build_failure(tag, code, tail, log_path)
+        image_id = iid_file.read_text().strip()
+        iid_file.unlink(missing_ok=True)
+        return BuildResult(tag, image_id, log_path, seconds, parse_step_timings(step_lines))
 
+    def _stream_build(
+        self, cmd: Sequence[str], log_path: Path
+    ) -> tuple[int, float, list[str], deque[str]]:
+        """Run ``cmd`` writing its output to ``log_path``: (exit code, seconds, BuildKit step
+        lines, the last lines for an error message)."""
         tail: deque[str] = deque(maxlen=BUILD_LOG_TAIL_LINES)
-        lines: list[str] = []
+        step_lines: list[str] = []
         start = time.perf_counter()
         with open(log_path, "w", encoding="utf-8") as log:
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
             proc = subprocess.Popen(
-                cmd,
+                list(cmd),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -349,28 +373,14 @@ class Engine:
                     log.write(line)
                     tail.append(line.rstrip("\n"))
                     if line.startswith("#"):
-                        lines.append(line)
+                        step_lines.append(line)
                 code = proc.wait()
             except BaseException:
                 # Ctrl-C: stop the build too, and keep its log.
                 proc.terminate()
                 proc.wait(timeout=30)
                 raise
-        seconds = time.perf_counter() - start
-        if code != 0:
-            summary = "\n".join(f"    {t}" for t in tail)
-            # BuildKit marks the failing step "#N ERROR: ..."; that line says what went wrong,
-            # so it leads the message (the first line is what one-line summaries show).
-            errors = [t for t in tail if re.match(r"^(#\d+ )?ERROR[: ]", t)]
-            reason = f": {errors[-1]}" if errors else ""
-            raise BuildFailed(
-                f"docker build of {tag} failed (exit {code}){reason}\nLast lines:\n{summary}\n"
-                f"  full log: {log_path}",
-                str(log_path),
-            )
-        image_id = iid_file.read_text().strip()
-        iid_file.unlink(missing_ok=True)
-        return BuildResult(tag, image_id, log_path, seconds, parse_step_timings(lines))
+        return code, time.perf_counter() - start, step_lines, tail
 
     def import_rootfs(
         self,

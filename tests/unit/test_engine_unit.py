@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from basebench.engine import BuildKitCLI, find_buildkit_cli, parse_step_timings, probe_buildkit_cli
+from basebench.engine import BuildKitCLI, find_buildkit_cli, parse_step_timings, check_buildkit_cli
 from basebench.errors import EngineUnavailable
 
 PLAIN_LOG = """\
@@ -52,9 +52,9 @@ def test_probe_tells_which_cli_can_build(tmp_path: Path):
     new_without_buildx = _fake_cli(tmp_path, "28.2.2", buildx=False)
     new_with_buildx = _fake_cli(tmp_path, "27.0.1", buildx=True)
     old = _fake_cli(tmp_path, "20.10.24", buildx=False)
-    assert "has no buildx plugin" in str(probe_buildkit_cli(new_without_buildx))
-    assert isinstance(probe_buildkit_cli(new_with_buildx), BuildKitCLI)
-    found = probe_buildkit_cli(old)
+    assert "has no buildx plugin" in str(check_buildkit_cli(new_without_buildx))
+    assert isinstance(check_buildkit_cli(new_with_buildx), BuildKitCLI)
+    found = check_buildkit_cli(old)
     assert isinstance(found, BuildKitCLI) and "DOCKER_BUILDKIT=1" in found.how
     assert found.environment()["DOCKER_BUILDKIT"] == "1"
 

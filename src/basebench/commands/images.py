@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     variants = [catalogue.get(name) for name in args.variant]
     engine = Engine(network=network_settings(args.network, args.ca_bundle))
-    probe = variants[0].official_reference(args.python[0], args.registry_mirror)
-    source, why = resolve_base_source(engine, args.base_source, probe)
+    reference_to_try = variants[0].official_reference(args.python[0], args.registry_mirror)
+    source, why = resolve_base_source(engine, args.base_source, reference_to_try)
     print(f"base source: {source} ({why})")
     failures = 0
     for python in args.python:

@@ -82,13 +82,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _bases(
-    ctx_console: Console, engine: Engine, config: Config, catalogue: Catalogue, source: str
+    console: Console, engine: Engine, config: Config, catalogue: Catalogue, source: str
 ) -> tuple[list[BaseImage], list[Failure]]:
     bases: list[BaseImage] = []
     failures: list[Failure] = []
     for python in config.pythons:
         for name in config.variants:
-            ctx_console.print(f"base image {python}-{name} ({source})…")
+            console.print(f"base image {python}-{name} ({source})…")
             try:
                 bases.append(
                     ensure_base(
@@ -102,7 +102,7 @@ def _bases(
                 )
             except UserError as exc:
                 failures.append(Failure("base", f"{python}-{name}", str(exc)))
-                ctx_console.print(f"[red]FAILED[/red] base image {python}-{name}: {exc}")
+                console.print(f"[red]FAILED[/red] base image {python}-{name}: {exc}")
     return bases, failures
 
 
@@ -133,10 +133,10 @@ def run(args: argparse.Namespace) -> int:
     status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
     ctx: RunContext | None = None
     try:
-        probe = catalogue.get(config.variants[0]).official_reference(
+        reference_to_try = catalogue.get(config.variants[0]).official_reference(
             config.pythons[0], config.registry_mirror
         )
-        source, why = resolve_base_source(engine, config.base_source, probe)
+        source, why = resolve_base_source(engine, config.base_source, reference_to_try)
         style = "bold yellow" if source == "local" else "bold green"
         console.print(f"[{style}]base images: {source.upper()}[/{style}] — {why}")
         run_.update_meta(base_source=source, base_source_reason=why)

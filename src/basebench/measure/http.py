@@ -192,18 +192,9 @@ def run_http(ctx: RunContext, *, mode: str | None = None) -> list[Path]:
             f"the http group needs host networking (network mode is {ctx.engine.network.mode!r}):"
             " the load generator only targets 127.0.0.1"
         )
-    from basebench.measure.builds import ensure_app_image
-
     plan = LOAD_PLANS.get(mode or ctx.config.pyperf_mode, LOAD_PLANS["fast"])
     run_load = load_loadgen().run_load
-    servers: list[Server] = []
-    for i, base in enumerate(ctx.bases, 1):
-        what = f"app image ({STRATEGY}) of {ctx.label(base)}"
-        try:
-            with ctx.step(GROUP, what, i, len(ctx.bases)):
-                servers.append(Server(base, ensure_app_image(ctx, base, STRATEGY), free_port()))
-        except UserError as exc:
-            ctx.fail(GROUP, what, exc)
+    servers = _app_servers(ctx)
     written: list[Path] = []
     try:
         for server in servers:
@@ -217,41 +208,68 @@ def run_http(ctx: RunContext, *, mode: str | None = None) -> list[Path]:
         live = [s for s in servers if not s.failed]
         with pinned_elsewhere(ctx.config.cpuset) as loadgen_cpus:
             for r in range(plan.rounds):
-                shift = r % len(live) if live else 0
-                for server in live[shift:] + live[:shift]:
-                    if server.failed:
-                        continue
-                    try:
-                        result = load_once(server, plan, run_load)
-                    except (UserError, ValueError) as exc:
-                        server.failed = True
-                        ctx.fail(GROUP, f"uwsgi {ctx.label(server.base)} round {r + 1}", exc)
-                        continue
-                    server.results.append(result)
-                    ctx.say(
-                        f"[bold]{GROUP}[/bold] round {r + 1}/{plan.rounds} "
-                        f"{ctx.label(server.base)}: {result['requests_per_s']:.0f} req/s, "
-                        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms"
-                        + (f", {result['errors']} errors" if result["errors"] else "")
-                    )
+                _load_round(ctx, live, plan, run_load, r)
         for server in servers:
-            if not server.results:
-                continue
-            label = ctx.label(server.base)
-            atomic_write_json(
-                ctx.run.logs_dir / GROUP / f"loadgen-{label}.json",
-                {"url": server.url, "image": server.image, "rounds": server.results},
-                overwrite=True,
-            )
-            written.append(
-                ctx.run.write_measurements(
-                    f"http-{BENCHMARK}-{label}", measurements(ctx, server, plan, loadgen_cpus)
-                )
-            )
+            if server.results:
+                written.append(_write(ctx, server, plan, loadgen_cpus))
     finally:
         for server in servers:
             stop_server(ctx, server)
     return written
+
+
+def _app_servers(ctx: RunContext) -> list[Server]:
+    """A server (not yet started) per base, on the app image of STRATEGY."""
+    from basebench.measure.builds import ensure_app_image
+
+    servers: list[Server] = []
+    for i, base in enumerate(ctx.bases, 1):
+        what = f"app image ({STRATEGY}) of {ctx.label(base)}"
+        try:
+            with ctx.step(GROUP, what, i, len(ctx.bases)):
+                servers.append(Server(base, ensure_app_image(ctx, base, STRATEGY), free_port()))
+        except UserError as exc:
+            ctx.fail(GROUP, what, exc)
+    return servers
+
+
+def _load_round(
+    ctx: RunContext,
+    live: list[Server],
+    plan: LoadPlan,
+    run_load: Callable[..., dict[str, Any]],
+    round_index: int,
+) -> None:
+    """Load every live server once, in an order rotated each round (they share the noise)."""
+    shift = round_index % len(live) if live else 0
+    for server in live[shift:] + live[:shift]:
+        if server.failed:
+            continue
+        try:
+            result = load_once(server, plan, run_load)
+        except (UserError, ValueError) as exc:
+            server.failed = True
+            ctx.fail(GROUP, f"uwsgi {ctx.label(server.base)} round {round_index + 1}", exc)
+            continue
+        server.results.append(result)
+        ctx.say(
+            f"[bold]{GROUP}[/bold] round {round_index + 1}/{plan.rounds} "
+            f"{ctx.label(server.base)}: {result['requests_per_s']:.0f} req/s, "
+            f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms"
+            + (f", {result['errors']} errors" if result["errors"] else "")
+        )
+
+
+def _write(ctx: RunContext, server: Server, plan: LoadPlan, loadgen_cpus: str) -> Path:
+    label = ctx.label(server.base)
+    atomic_write_json(
+        ctx.run.logs_dir / GROUP / f"loadgen-{label}.json",
+        {"url": server.url, "image": server.image, "rounds": server.results},
+        overwrite=True,
+    )
+    return ctx.run.write_measurements(
+        f"http-{BENCHMARK}-{label}", measurements(ctx, server, plan, loadgen_cpus)
+    )
 
 
 def measure(ctx: RunContext) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,64 +286,21 @@ def measure(ctx: RunContext) -> None:
     root = ctx.run.logs_dir / "install"
     outcomes: dict[tuple[str, str], Outcome] = {}
     wheelhouses = {b.reference: root / "wheelhouse" / _slug(ctx.label(b)) for b in ctx.bases}
-
     # 1. Downloads, per base (the network's share, kept out of the timed installs).
     for base in ctx.bases:
-        wheelhouse = wheelhouses[base.reference]
-        wheelhouse.mkdir(parents=True, exist_ok=True)
-        with ctx.step(GROUP, f"download {len(specs)} packages for {ctx.label(base)}"):
-            for spec in specs:
-                outcome = outcomes.setdefault((base.reference, spec), Outcome())
-                try:
-                    ok, output, seconds = download(ctx, base, spec, wheelhouse)
-                except UserError as exc:
-                    ok, output, seconds = False, str(exc), 0.0
-                outcome.download = seconds
-                if not ok:
-                    outcome.failed = True
-                    outcome.detail = f"failed: download: {failure_line(output)}"
-                    ctx.say(f"install {spec} on {ctx.label(base)}: {outcome.detail}")
-
+        _download_all(ctx, base, specs, wheelhouses[base.reference], outcomes)
     # 2. Timed installs, interleaving the bases package by package.
     for round_no in range(ctx.config.rounds):
         for index, spec in enumerate(specs, 1):
-            name = canonical_name(spec)
             for base in ctx.bases:
                 outcome = outcomes[(base.reference, spec)]
                 if outcome.failed and not outcome.wall:
                     continue  # download failed, or an earlier round did
-                out = root / "runs" / _slug(ctx.label(base)) / f"{_slug(name)}-{round_no + 1}"
-                try:
-                    code, output, seconds, report = timed_install(
-                        ctx, base, spec, wheelhouses[base.reference], out
-                    )
-                except UserError as exc:
-                    code, output, seconds, report = 1, str(exc), 0.0, {}
-                chosen = outcome_from_report(report, name) if report else ""
-                if code == 0 and not chosen:
-                    outcome.skipped = True
-                    ctx.say(f"install {spec} on {ctx.label(base)}: nothing installed (marker)")
-                    continue
-                outcome.wall.append(seconds)
-                inner = pip_seconds(output)
-                if inner is not None:
-                    outcome.pip.append(inner)
-                if code == 0:
-                    outcome.detail = chosen
-                    outcome.from_source = built_from_source(report)
-                else:
-                    outcome.failed = True
-                    outcome.detail = f"failed: {failure_line(output)}"
-                extra = (
-                    f", built from source: {', '.join(outcome.from_source)}"
-                    if outcome.from_source and outcome.detail != "sdist"
-                    else ""
-                )
-                ctx.say(
-                    f"install ({index}/{len(specs)}) {name} on {ctx.label(base)}: "
-                    f"{seconds:.1f} s, {outcome.detail}{extra}"
-                )
-
+                out = root / "runs" / _slug(ctx.label(base))
+                out = out / f"{_slug(canonical_name(spec))}-{round_no + 1}"
+                _install_once(ctx, base, spec, wheelhouses[base.reference], out, outcome)
+                if not outcome.skipped:
+                    ctx.say(f"install ({index}/{len(specs)}) {_describe(outcome, spec, ctx, base)}")
     rows: list[Measurement] = []
     for base in ctx.bases:
         for spec in specs:
@@ -351,3 +308,61 @@ def measure(ctx: RunContext) -> None:
             if not outcome.skipped:
                 rows.extend(_rows(ctx, base, canonical_name(spec), outcome))
     ctx.run.write_measurements("install", rows)
+
+
+def _download_all(
+    ctx: RunContext,
+    base: BaseImage,
+    specs: Sequence[str],
+    wheelhouse: Path,
+    outcomes: dict[tuple[str, str], Outcome],
+) -> None:
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    with ctx.step(GROUP, f"download {len(specs)} packages for {ctx.label(base)}"):
+        for spec in specs:
+            outcome = outcomes.setdefault((base.reference, spec), Outcome())
+            try:
+                ok, output, seconds = download(ctx, base, spec, wheelhouse)
+            except UserError as exc:
+                ok, output, seconds = False, str(exc), 0.0
+            outcome.download = seconds
+            if not ok:
+                outcome.failed = True
+                outcome.detail = f"failed: download: {failure_line(output)}"
+                ctx.say(f"install {spec} on {ctx.label(base)}: {outcome.detail}")
+
+
+def _install_once(
+    ctx: RunContext, base: BaseImage, spec: str, wheelhouse: Path, out: Path, outcome: Outcome
+) -> None:
+    """One timed install of ``spec``; what it did goes into ``outcome``."""
+    name = canonical_name(spec)
+    try:
+        code, output, seconds, report = timed_install(ctx, base, spec, wheelhouse, out)
+    except UserError as exc:
+        code, output, seconds, report = 1, str(exc), 0.0, {}
+    chosen = outcome_from_report(report, name) if report else ""
+    if code == 0 and not chosen:
+        outcome.skipped = True
+        ctx.say(f"install {spec} on {ctx.label(base)}: nothing installed (marker)")
+        return
+    outcome.wall.append(seconds)
+    inner = pip_seconds(output)
+    if inner is not None:
+        outcome.pip.append(inner)
+    if code == 0:
+        outcome.detail = chosen
+        outcome.from_source = built_from_source(report)
+    else:
+        outcome.failed = True
+        outcome.detail = f"failed: {failure_line(output)}"
+
+
+def _describe(outcome: Outcome, spec: str, ctx: RunContext, base: BaseImage) -> str:
+    extra = (
+        f", built from source: {', '.join(outcome.from_source)}"
+        if outcome.from_source and outcome.detail != "sdist"
+        else ""
+    )
+    seconds = outcome.wall[-1] if outcome.wall else 0.0
+    return f"{canonical_name(spec)} on {ctx.label(base)}: {seconds:.1f} s, {outcome.detail}{extra}"
