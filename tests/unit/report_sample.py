@@ -293,11 +293,8 @@ def synthetic_meta(
     }
 
 
-# --- stand-in run folders -------------------------------------------------------------------
-# Until (and besides) real committed runs, tests and previews write synthetic run folders and
-# substitute these readers for basebench.results' ones (see basebench.report.frame).
-
-SYNTHETIC_TABLE = "synthetic-results.csv"
+# --- synthetic run folders ------------------------------------------------------------------
+# Tests and previews write the synthetic data as real run folders, read by basebench.results.
 
 
 def write_run(run_dir: Path, frame: pd.DataFrame, meta: dict[str, Any]) -> Path:

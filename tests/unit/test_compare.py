@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import report_sample as sample
 
+from basebench import groups
 from basebench.commands import compare as command
 from basebench.errors import UserError
 from basebench.report.compare import (
@@ -20,6 +21,7 @@ from basebench.report.compare import (
     WITHIN_DRIFT,
     HostDrift,
     compare_frames,
+    compare_runs,
     decide,
     host_drifts,
     parse_pair,
@@ -272,3 +274,26 @@ def test_drift_per_group_falls_back_to_the_whole_run() -> None:
     # A faster host widens too: small changes are then as unknowable as on a slower one.
     faster = HostDrift("", PROBE_METRIC, 0.8, 0.001, 30, 30)
     assert faster.allowance == pytest.approx(1.25)
+
+
+def test_only_host_sensitive_groups_widen_their_timings() -> None:
+    # The registry says which groups' timings move with host speed; the unit says which
+    # metrics are timings. Both must hold for the host drift to widen the threshold.
+    drifts = [HostDrift("", PROBE_METRIC, 1.3, 0.001, 30, 30)]
+    startup, size = groups.group("startup"), groups.group("size")
+    assert startup is not None and startup.host_sensitive
+    assert size is not None and not size.host_sensitive
+    assert threshold_for("startup", "s", 1.1, drifts) == pytest.approx(1.1 * 1.3)
+    assert threshold_for("http", "req/s", 1.1, drifts) == pytest.approx(1.1 * 1.3)
+    assert threshold_for("size", "s", 1.1, drifts) == 1.1
+    assert threshold_for("startup", "bytes", 1.1, drifts) == 1.1
+    assert threshold_for("size", "bytes", 1.1, drifts) == 1.1
+
+
+def test_compare_runs_decides_without_writing(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2, "slowdown": 1.3})
+    comparison = compare_runs(base, new)
+    assert (comparison.baseline_id, comparison.new_id) == ("base", "new")
+    assert comparison.exit_code == 1 and comparison.regressions
+    assert not (new / "report").exists()

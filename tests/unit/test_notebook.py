@@ -17,7 +17,8 @@ def test_committed_reference_run_exists():
 
 
 def test_notebook_executes_on_committed_results(tmp_path: Path):
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    # nbformat has no type hints.
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
     ).execute()

@@ -1,19 +1,22 @@
 """``basebench report``: Markdown structure, charts, CSV, self-contained HTML (no Docker).
 
-The run folders are synthetic (basebench.report.sample) and read through stand-in loaders;
-point ``REAL_RUN`` at a committed results/<run-id>/ to run the same checks on real data.
+The run folders are synthetic (``report_sample``), written in the result store's own formats
+and read through :func:`basebench.results.load_runs` like real runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import report_sample as sample
 
+from basebench import groups, results
 from basebench.errors import UserError
 from basebench.report import make_report, render_report
 from basebench.report.analysis import recommend, summarise
@@ -228,8 +231,7 @@ def test_recommendation_falls_back_to_reference_when_all_fail() -> None:
 
 
 def test_report_from_a_run_folder_written_by_basebench_results(tmp_path: Path) -> None:
-    """No stand-ins: the run folder is written and read by basebench.results itself."""
-    results = pytest.importorskip("basebench.results")
+    """The run folder is written by basebench.results itself, not by ``sample.write_run``."""
     data = sample.synthetic_frame()
     meta = sample.synthetic_meta()
     run = results.ResultStore(tmp_path / "results").create_run(
@@ -237,21 +239,39 @@ def test_report_from_a_run_folder_written_by_basebench_results(tmp_path: Path) -
     )
     tag_names = ("variant", "python", "libc", "base_source", "strategy", "allocator")
     keys = ["group", "benchmark", "metric", "unit", "detail", *tag_names]
-    measurements = [
-        results.Measurement(
-            group=key[0],
-            benchmark=key[1],
-            metric=key[2],
-            unit=key[3],
-            detail=key[4],
-            values=sub.sort_values("sample")["value"].tolist(),
-            tags=results.Tags(**dict(zip(tag_names, key[5:], strict=True))),
+    measurements = []
+    for key, sub in data.groupby(keys, sort=False):
+        group, benchmark, metric, unit, detail, *tags = (str(k) for k in key)
+        measurements.append(
+            results.Measurement(
+                group=group,
+                benchmark=benchmark,
+                metric=metric,
+                unit=unit,
+                detail=detail,
+                values=sub.sort_values("sample")["value"].tolist(),
+                tags=results.Tags(**dict(zip(tag_names, tags, strict=True))),
+            )
         )
-        for key, sub in data.groupby(keys, sort=False)
-    ]
     run.write_measurements("synthetic", measurements)
     results.finish_run(run)
     result = make_report([run.dir])
     assert result.markdown == run.dir / "report" / "report.md"
     assert h2(result.markdown.read_text()) == [*SECTIONS, "Conditions"]
     assert len(pd.read_csv(result.csv)) == len(data)
+
+
+def test_report_and_compare_import_no_docker() -> None:
+    """Reports are made where no Docker SDK is installed (a laptop, a docs job)."""
+    # A fresh interpreter: this one may have imported docker through another test already.
+    code = (
+        "import sys, basebench.report, basebench.commands.compare, basebench.commands.report; "
+        "assert 'docker' not in sys.modules, sorted(m for m in sys.modules if 'docker' in m)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_registered_group_has_its_section() -> None:
+    for entry in groups.GROUPS:
+        assert entry.section.startswith("basebench.report.sections:"), entry
+        assert callable(groups.load(entry.section)), entry

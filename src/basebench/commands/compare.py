@@ -6,7 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from basebench.report.compare import compare_runs, comparison_markdown, parse_pair
+from basebench.report.charts import comparison_chart
+from basebench.report.compare import Comparison, compare_runs, parse_pair
+from basebench.report.compare_doc import comparison_markdown
+from basebench.results import atomic_write_bytes
 
 HELP = "compare two runs metric by metric; exit 1 when one regressed beyond a factor"
 
@@ -32,15 +35,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    comparison, md_path = compare_runs(
+    comparison = compare_runs(
         args.baseline,
         args.new,
         factor=args.fail_on_regression,
         pair_python=parse_pair(args.pair_python),
     )
+    markdown = comparison_markdown(comparison)
+    md_path = write_comparison(comparison, markdown, Path(args.new) / "report")
     for warning in comparison.warnings:
         print(f"basebench compare: warning: {warning}", file=sys.stderr)
-    print(comparison_markdown(comparison))
+    print(markdown)
     print(f"Comparison: {md_path}")
     if comparison.regressions:
         print(
@@ -49,3 +54,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return comparison.exit_code
+
+
+def write_comparison(comparison: Comparison, markdown: str, report_dir: Path) -> Path:
+    """compare-<baseline-id>.{png,svg,md} next to the new run's report; the .md path."""
+    # Named after the baseline: one new run can be compared with several baselines.
+    stem = f"compare-{comparison.baseline_id}"
+    comparison_chart(comparison, report_dir, stem)
+    return atomic_write_bytes(report_dir / f"{stem}.md", markdown.encode("utf-8"), overwrite=True)

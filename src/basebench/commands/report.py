@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from basebench.report.build import make_report
+from basebench.report import make_report
 from basebench.report.doc import markdown_table
 
 HELP = "write report.md, report.html, PNG+SVG charts and data.csv for one or more runs"

@@ -201,51 +201,49 @@ def recommend(rows: Sequence[SummaryRow]) -> Recommendation | None:
     """
     if not rows:
         return None
-    problems: dict[str, list[str]] = {}
-    for row in rows:
-        issues = []
-        if row.failed:
-            issues.append(
-                f"{len(row.failed)} of {row.installs} packages failed to install "
-                f"({', '.join(row.failed)})"
-            )
-        iv = row.runtime
-        if iv.significant and iv.estimate > RUNTIME_TOLERANCE:
-            issues.append(
-                f"runtime {iv.estimate:.2f}× the reference [95 % CI {iv.low:.2f}–{iv.high:.2f}]"
-            )
-        problems[row.config] = issues
+    problems = {row.config: _problems(row) for row in rows}
     fine = [r for r in rows if not problems[r.config]]
     pool = fine or [r for r in rows if r.is_reference] or list(rows)
+    chosen = min(pool, key=_size_key)
+    reasons = _reasons(chosen, fine)
+    others = [
+        _other_line(row, chosen, problems[row.config])
+        for row in rows
+        if row.config != chosen.config
+    ]
+    return Recommendation(chosen.config, reasons, others)
 
-    def size_key(r: SummaryRow) -> tuple[float, float]:
-        size = r.compressed if not math.isnan(r.compressed) else math.inf
-        build = r.build.median if r.build is not None else math.inf
-        return (size, build)
 
-    chosen = min(pool, key=size_key)
-    reasons: list[str] = []
-    if fine:
-        reasons.append("every measured package installs on it")
-        iv = chosen.runtime
-        if chosen.is_reference:
-            reasons.append("it is the runtime reference the others are measured against")
-        elif iv.significant and iv.estimate < 1.0:
-            reasons.append(
-                f"its runtime is {iv.estimate:.2f}× the reference "
-                f"[95 % CI {iv.low:.2f}–{iv.high:.2f}], i.e. faster"
-            )
-        elif iv.has_ci:
-            reasons.append(
-                "its runtime is not distinguishable from the reference "
-                f"({iv.estimate:.2f}× [95 % CI {iv.low:.2f}–{iv.high:.2f}])"
-            )
-        else:
-            reasons.append("its runtime could not be compared (too few samples or no runtime data)")
-    else:
-        reasons.append(
-            "every variant has a blocking problem, so this falls back to the reference variant"
+def _problems(row: SummaryRow) -> list[str]:
+    """What rules a variant out: failed installs, or a runtime significantly beyond tolerance."""
+    issues = []
+    if row.failed:
+        issues.append(
+            f"{len(row.failed)} of {row.installs} packages failed to install "
+            f"({', '.join(row.failed)})"
         )
+    iv = row.runtime
+    if iv.significant and iv.estimate > RUNTIME_TOLERANCE:
+        issues.append(
+            f"runtime {iv.estimate:.2f}× the reference [95 % CI {iv.low:.2f}–{iv.high:.2f}]"
+        )
+    return issues
+
+
+def _size_key(r: SummaryRow) -> tuple[float, float]:
+    # Unknown size or build time ranks last, never first.
+    size = r.compressed if not math.isnan(r.compressed) else math.inf
+    build = r.build.median if r.build is not None else math.inf
+    return (size, build)
+
+
+def _reasons(chosen: SummaryRow, fine: Sequence[SummaryRow]) -> list[str]:
+    if fine:
+        reasons = ["every measured package installs on it", _runtime_reason(chosen)]
+    else:
+        reasons = [
+            "every variant has a blocking problem, so this falls back to the reference variant"
+        ]
     others_fine = [r for r in fine if r.config != chosen.config]
     if not math.isnan(chosen.compressed):
         bigger = [r for r in others_fine if not math.isnan(r.compressed)]
@@ -262,18 +260,33 @@ def recommend(rows: Sequence[SummaryRow]) -> Recommendation | None:
             f"note: {len(chosen.sdist)} package(s) build from source on it "
             f"({', '.join(chosen.sdist)}), which slows image builds"
         )
-    others = []
-    for row in rows:
-        if row.config == chosen.config:
-            continue
-        if problems[row.config]:
-            others.append(f"**{row.config}**: " + "; ".join(problems[row.config]))
-        elif row.compressed > chosen.compressed:
-            others.append(
-                f"**{row.config}**: usable, but its base image is "
-                f"{quantity(row.compressed, 'bytes')} compressed "
-                f"vs {quantity(chosen.compressed, 'bytes')}"
-            )
-        else:
-            others.append(f"**{row.config}**: usable; same size, slower to build")
-    return Recommendation(chosen.config, reasons, others)
+    return reasons
+
+
+def _runtime_reason(chosen: SummaryRow) -> str:
+    iv = chosen.runtime
+    if chosen.is_reference:
+        return "it is the runtime reference the others are measured against"
+    if iv.significant and iv.estimate < 1.0:
+        return (
+            f"its runtime is {iv.estimate:.2f}× the reference "
+            f"[95 % CI {iv.low:.2f}–{iv.high:.2f}], i.e. faster"
+        )
+    if iv.has_ci:
+        return (
+            "its runtime is not distinguishable from the reference "
+            f"({iv.estimate:.2f}× [95 % CI {iv.low:.2f}–{iv.high:.2f}])"
+        )
+    return "its runtime could not be compared (too few samples or no runtime data)"
+
+
+def _other_line(row: SummaryRow, chosen: SummaryRow, problems: Sequence[str]) -> str:
+    if problems:
+        return f"**{row.config}**: " + "; ".join(problems)
+    if row.compressed > chosen.compressed:
+        return (
+            f"**{row.config}**: usable, but its base image is "
+            f"{quantity(row.compressed, 'bytes')} compressed "
+            f"vs {quantity(chosen.compressed, 'bytes')}"
+        )
+    return f"**{row.config}**: usable; same size, slower to build"

@@ -1,39 +1,29 @@
-"""Assemble report.md, report.html, the charts and data.csv from one or more run folders."""
+"""Assemble report.md, report.html, the charts and data.csv from one or more run folders.
+
+The document is: an introduction, the summary and recommendation, one section per
+measurement group in the order :func:`basebench.groups.in_report_order` gives (each written by
+the function the registry names, see :mod:`basebench.report.sections`), a table for any group
+the registry does not know, and the conditions of the runs.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from basebench import groups
 from basebench.errors import UserError
-from basebench.report import charts
-from basebench.report.analysis import (
-    RUNTIME_METRIC,
-    RuntimeRatio,
-    SummaryRow,
-    install_outcomes,
-    recommend,
-    runtime_ratios,
-    select,
-    summarise,
-    values,
-)
+from basebench.report.analysis import SummaryRow, recommend, summarise
 from basebench.report.doc import Block, Bullets, Document, Heading, Para, Table, to_html
 from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.fmt import interval_text, quantity, spread_text, verdict
-from basebench.report.frame import (
-    COLUMNS,
-    DEFAULT_ALLOCATORS,
-    Configs,
-    check_run_dirs,
-    label_configs,
-    normalise,
-)
+from basebench.report.frame import COLUMNS, Configs, check_run_dirs, label_configs, normalise
+from basebench.report.sections import ReportContext, metric_table
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
 from basebench.results import (
@@ -41,12 +31,12 @@ from basebench.results import (
     CPU_PROBE_METRIC,
     HOST_PROBE_GROUP,
     LOAD_METRIC,
+    atomic_write_bytes,
     load_runs,
     read_run_meta,
 )
 
-#: Groups with a section of their own, in the order a reader asks the questions.
-KNOWN_GROUPS = ("build", "install", "runtime", "size", "startup", "http")
+Section = Callable[[ReportContext], list[Block]]
 
 
 @dataclass(frozen=True)
@@ -61,16 +51,10 @@ class ReportResult:
     document: Document
 
 
-def write_report(
-    run_dirs: Sequence[Path], out_dir: Path | None = None, style: PlotStyle = STYLE
-) -> Path:
-    """Write report/ into the last run folder (or ``out_dir``); return the report.md path."""
-    return make_report(run_dirs, out_dir, style).markdown
-
-
 def make_report(
     run_dirs: Sequence[Path], out_dir: Path | None = None, style: PlotStyle = STYLE
 ) -> ReportResult:
+    """Write report/ into the last run folder (or ``out_dir``)."""
     dirs = check_run_dirs(run_dirs)
     metas = [read_run_meta(d) for d in dirs]
     frame = load_runs(dirs)
@@ -94,21 +78,16 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     labelled, configs = label_configs(tidy, metas)
     doc, summary = build_document(labelled, configs, metas, out_dir, style, probes)
-    md_path = out_dir / "report.md"
-    html_path = out_dir / "report.html"
-    csv_path = out_dir / "data.csv"
-    _atomic_write(md_path, doc_to_markdown(doc))
-    _atomic_write(html_path, to_html(doc, out_dir))
-    tidy.loc[:, list(COLUMNS)].to_csv(csv_path.with_suffix(".csv.tmp"), index=False)
-    csv_path.with_suffix(".csv.tmp").replace(csv_path)
+    # Written whole or not at all: an interrupted report never leaves a half-written page
+    # that looks complete.
+    md_path = _write_text(out_dir / "report.md", doc_to_markdown(doc))
+    html_path = _write_text(out_dir / "report.html", to_html(doc, out_dir))
+    csv_path = _write_text(out_dir / "data.csv", tidy.loc[:, list(COLUMNS)].to_csv(index=False))
     return ReportResult(out_dir, md_path, html_path, csv_path, summary, doc)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    # An interrupted report never leaves a half-written page that looks complete.
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def _write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"), overwrite=True)
 
 
 def _run_ids(metas: Sequence[Mapping[str, Any]], frame: pd.DataFrame) -> list[str]:
@@ -128,32 +107,28 @@ def build_document(
     doc = Document(f"basebench report: {', '.join(ids)}")
     doc.add(Para(_intro(frame, configs, metas)))
     rows = summarise(frame, configs)
-    ratios = runtime_ratios(frame, configs)
     summary = summary_table(rows, configs)
     doc.add(Heading("Summary"), summary)
     doc.add(*_recommendation_blocks(rows))
-    doc.add(*_build_install_section(frame, configs, out, style))
-    doc.add(*_runtime_section(frame, configs, ratios, out, style))
-    doc.add(*_size_section(frame, configs, out, style))
-    startup = select(frame, group="startup")
-    doc.add(
-        *_distribution_section(
-            startup, configs, out, style, "Start-up", "startup", "Interpreter start-up time"
-        )
-    )
-    http = select(frame, group="http")
-    if not http.empty:
-        # HTTP is optional (profile-dependent): no note when a profile does not include it.
-        doc.add(
-            *_distribution_section(
-                http, configs, out, style, "HTTP serving", "http", "HTTP load test (uwsgi)"
-            )
-        )
-    for group in sorted(set(frame["group"].tolist()) - set(KNOWN_GROUPS)):
-        sub = select(frame, group=group)
-        doc.add(Heading(f"Other measurements: {group}"), metric_table(sub, configs))
+    doc.add(*group_sections(ReportContext(frame, configs, out, style)))
     doc.add(*_conditions_section(frame, metas, probes))
     return doc, summary
+
+
+def group_sections(ctx: ReportContext) -> list[Block]:
+    """Each registered section once, in report order; then a table per unregistered group."""
+    blocks: list[Block] = []
+    # Build and install share one section: it stands where the first of them ranks.
+    for reference in dict.fromkeys(g.section for g in groups.in_report_order()):
+        section: Section = groups.load(reference)
+        blocks += section(ctx)
+    # A group from an older or newer basebench still shows its numbers, without new code.
+    for name in sorted(set(ctx.frame["group"].tolist()) - set(groups.GROUP_NAMES)):
+        blocks += [
+            Heading(f"Other measurements: {name}"),
+            metric_table(ctx.group(name), ctx.configs),
+        ]
+    return blocks
 
 
 def _intro(frame: pd.DataFrame, configs: Configs, metas: Sequence[Mapping[str, Any]]) -> str:
@@ -249,270 +224,6 @@ def _recommendation_blocks(rows: Sequence[SummaryRow]) -> list[Block]:
             "n.s. = the interval includes 1.0, so the difference is within noise._"
         )
     )
-    return blocks
-
-
-# --- generic tables -------------------------------------------------------------------------
-
-
-def metric_table(frame: pd.DataFrame, configs: Configs, caption: str = "") -> Table:
-    """benchmark × metric rows, one column per config, cells ``median ± half-IQR unit``."""
-    cfgs = [c for c in configs.order if c in set(frame["config"].tolist())]
-    # Build rows repeat the strategy as the benchmark name: show the column only if it adds.
-    extra = [
-        c
-        for c in ("strategy", "allocator")
-        if (frame[c] != "").any() and not (frame[c] == frame["benchmark"]).all()
-    ]
-    keys = ["benchmark", "metric", *extra]
-    body = []
-    for key, sub in frame.groupby(keys, sort=False):
-        key_values = [str(k) for k in (key if isinstance(key, tuple) else (key,))]
-        unit = str(sub["unit"].iloc[0])
-        cells = []
-        for cfg in cfgs:
-            vals = values(sub[sub["config"] == cfg])
-            cells.append(spread_text(spread(vals), unit) if vals.size else "–")
-        body.append(key_values + cells)
-    columns = [k.capitalize() for k in keys] + cfgs
-    align = ["l"] * len(keys) + ["r"] * len(cfgs)
-    return Table(
-        columns,
-        body,
-        align=align,
-        caption=caption or "median ± half the interquartile range over repeated samples",
-    )
-
-
-def _omitted(name: str) -> Para:
-    return Para(f"_{name}: no data in this run; section omitted._")
-
-
-# --- sections -------------------------------------------------------------------------------
-
-
-def _build_install_section(
-    frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle
-) -> list[Block]:
-    build = select(frame, group="build")
-    install = select(frame, group="install")
-    if build.empty and install.empty:
-        return [_omitted("Build and install")]
-    blocks: list[Block] = [Heading("Build and install")]
-    if build.empty:
-        blocks.append(_omitted("Build time"))
-    else:
-        blocks += [Heading("Build time per strategy", 3), metric_table(build, configs)]
-        chart = charts.build_time(frame, configs, out, style)
-        if chart:
-            blocks.append(chart)
-    if install.empty:
-        blocks.append(_omitted("C-extension installs"))
-        return blocks
-    blocks.append(Heading("C-extension installs", 3))
-    blocks.append(_install_table(install, configs))
-    chart = charts.install_heatmap(frame, configs, out, style)
-    if chart:
-        blocks.append(chart)
-    failures = []
-    for (package, cfg), sub in install.groupby(["benchmark", "config"], sort=True):
-        for detail in sorted(set(sub["detail"].tolist())):
-            if detail.startswith("failed"):
-                reason = detail.partition(":")[2].strip() or "no compiler output recorded"
-                failures.append(f"`{package}` on **{cfg}**: `{reason}`")
-    if failures:
-        blocks += [Para("Failed installs (last compiler line):"), Bullets(failures)]
-    return blocks
-
-
-def _install_table(install: pd.DataFrame, configs: Configs) -> Table:
-    cfgs = [c for c in configs.order if c in set(install["config"].tolist())]
-    packages = sorted(set(install["benchmark"].tolist()))
-    outcomes = {cfg: install_outcomes(install[install["config"] == cfg]) for cfg in cfgs}
-    body = []
-    for package in packages:
-        row = [package]
-        for cfg in cfgs:
-            sub = install[
-                (install["config"] == cfg)
-                & (install["benchmark"] == package)
-                & (install["metric"] == "wall_time")
-            ]
-            outcome = outcomes[cfg].get(package, "")
-            kind = _short_kind(outcome)
-            if sub.empty:
-                row.append(kind)
-            else:
-                row.append(f"{spread_text(spread(values(sub)), 's')} · {kind}")
-        body.append(row)
-    return Table(
-        ["Package", *cfgs],
-        body,
-        align=["l"] + ["r"] * len(cfgs),
-        caption="pip install wall time (median) and what pip installed: a wheel (with its "
-        "platform tag), a build from the sdist, or a failure",
-    )
-
-
-def _short_kind(outcome: str) -> str:
-    """ "wheel:musllinux_1_2_x86_64" -> "musllinux wheel": the family is what differs."""
-    if outcome.startswith("wheel:"):
-        return f"{outcome.split(':', 1)[1].split('_', 1)[0]} wheel"
-    return outcome or "–"
-
-
-def _runtime_section(
-    frame: pd.DataFrame,
-    configs: Configs,
-    ratios: Sequence[RuntimeRatio],
-    out: Path,
-    style: PlotStyle,
-) -> list[Block]:
-    runtime = select(frame, group="runtime")
-    if runtime.empty:
-        return [_omitted("Runtime")]
-    blocks: list[Block] = [Heading("Runtime")]
-    if ratios:
-        ref = ratios[0]
-        references = list(dict.fromkeys(r.reference for r in ratios))
-        alloc_text = (
-            f" with the `{ref.reference_allocator}` allocator" if ref.reference_allocator else ""
-        )
-        blocks.append(
-            Para(
-                f"Reference: **{', '.join(references)}**{alloc_text}"
-                + (" (each Python against its own)" if len(references) > 1 else "")
-                + ". Each ratio is the median pyperf time of a workload divided by the "
-                "reference's median for the same workload; below 1 is faster."
-            )
-        )
-        # (workload, config rank, allocator rank) orders the rows: a workload's variants
-        # read top to bottom as in the summary, CPython's default allocator first.
-        alloc_rank = {a: i for i, a in enumerate(DEFAULT_ALLOCATORS)}
-        keyed: list[tuple[tuple[str, int, int, str], list[str]]] = []
-        for reference in references:
-            ref_rows = runtime[
-                (runtime["config"] == reference)
-                & (runtime["allocator"] == ref.reference_allocator)
-                & (runtime["metric"] == RUNTIME_METRIC)
-            ]
-            for benchmark, sub in ref_rows.groupby("benchmark", sort=True):
-                key = (str(benchmark), configs.order.index(reference), -1, "")
-                keyed.append(
-                    (
-                        key,
-                        [
-                            str(benchmark),
-                            reference,
-                            ref.reference_allocator or "–",
-                            spread_text(spread(values(sub)), str(sub["unit"].iloc[0])),
-                            "1.00× (reference)",
-                            "reference",
-                        ],
-                    )
-                )
-        for r in ratios:
-            key = (
-                r.benchmark,
-                configs.order.index(r.config),
-                alloc_rank.get(r.allocator, len(alloc_rank)),
-                r.allocator,
-            )
-            keyed.append(
-                (
-                    key,
-                    [
-                        r.benchmark,
-                        r.config,
-                        r.allocator or "–",
-                        spread_text(r.median, r.unit),
-                        interval_text(r.interval),
-                        verdict(r.interval),
-                    ],
-                )
-            )
-        body = [row for _, row in sorted(keyed, key=lambda item: item[0])]
-        blocks.append(
-            Table(
-                ["Workload", "Variant", "Allocator", "Median time", "Ratio [95 % CI]", "Verdict"],
-                body,
-                align=["l", "l", "l", "r", "r", "l"],
-            )
-        )
-        blocks.append(Bullets(_ranking_lines(ratios)))
-        chart = charts.runtime_ratio(ratios, configs, out, style)
-        if chart:
-            blocks.append(chart)
-    else:
-        blocks.append(Para("_No reference variant with runtime data, so no ratios; medians only._"))
-    other = runtime[runtime["metric"] != "time"] if ratios else runtime
-    if not other.empty:
-        blocks += [Heading("Other runtime metrics", 3), metric_table(other, configs)]
-    return blocks
-
-
-def _ranking_lines(ratios: Sequence[RuntimeRatio]) -> list[str]:
-    """Rank only what is significant; say plainly what is within noise."""
-
-    def name(r: RuntimeRatio) -> str:
-        alloc = f"+{r.allocator}" if r.allocator else ""
-        return f"{r.config}{alloc} on {r.benchmark} ({r.interval.estimate:.2f}×)"
-
-    faster = sorted(
-        (r for r in ratios if r.interval.significant and r.interval.estimate < 1),
-        key=lambda r: r.interval.estimate,
-    )
-    slower = sorted(
-        (r for r in ratios if r.interval.significant and r.interval.estimate > 1),
-        key=lambda r: -r.interval.estimate,
-    )
-    same = [r for r in ratios if not r.interval.significant]
-    return [
-        "Significantly slower, slowest first: " + (", ".join(map(name, slower)) or "none") + ".",
-        "Significantly faster, fastest first: " + (", ".join(map(name, faster)) or "none") + ".",
-        f"Not significant (not ranked): {len(same)} of {len(ratios)} comparisons.",
-    ]
-
-
-def _size_section(
-    frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle
-) -> list[Block]:
-    size = select(frame, group="size")
-    if size.empty:
-        return [_omitted("Image size")]
-    # Per-layer rows would flood the table; they are in the chart and in data.csv.
-    totals = size[~size["metric"].str.startswith("layer_")]
-    blocks: list[Block] = [Heading("Image size")]
-    if not totals.empty:
-        blocks.append(
-            metric_table(
-                totals,
-                configs,
-                caption="compressed = what a registry stores and a deploy pulls; "
-                "uncompressed = disk on the host; wasted = bytes hidden by later layers",
-            )
-        )
-    chart = charts.size_stacked(frame, configs, out, style)
-    if chart:
-        blocks.append(chart)
-    return blocks
-
-
-def _distribution_section(
-    sub: pd.DataFrame,
-    configs: Configs,
-    out: Path,
-    style: PlotStyle,
-    heading: str,
-    stem: str,
-    title: str,
-) -> list[Block]:
-    if sub.empty:
-        return [_omitted(heading)]
-    blocks: list[Block] = [Heading(heading), metric_table(sub, configs)]
-    chart = charts.distribution_panels(sub, configs, out, stem, title, style)
-    if chart:
-        blocks.append(chart)
     return blocks
 
 

@@ -1,7 +1,8 @@
-"""The report's charts: one per question, all in the shared :class:`PlotStyle`.
+"""The charts: one per question, all in the shared :class:`PlotStyle`.
 
-Every function takes the labelled frame, draws, saves PNG+SVG through :func:`savefig` and
+Every report chart takes the labelled frame, draws, saves PNG+SVG through :func:`savefig` and
 returns the :class:`Chart` block, or ``None`` when there is nothing to draw.
+:func:`comparison_chart` draws a ``basebench compare`` and returns the paths it wrote.
 """
 
 from __future__ import annotations
@@ -13,12 +14,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.colorbar import Colorbar
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
 from basebench.report.analysis import RuntimeRatio, install_outcomes, select, values
+from basebench.report.compare import (
+    IMPROVED,
+    NOT_SIGNIFICANT,
+    REGRESSED,
+    UNCHANGED,
+    WITHIN_DRIFT,
+    Comparison,
+    MetricComparison,
+    severity,
+)
 from basebench.report.doc import Chart
 from basebench.report.fmt import MB, display_unit
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
@@ -114,22 +127,7 @@ def install_heatmap(
         return None
     cfgs = _present(configs.order, installs)
     packages = sorted(set(installs["benchmark"].tolist()))
-    times = np.full((len(packages), len(cfgs)), np.nan)
-    labels = [["" for _ in cfgs] for _ in packages]
-    failed_mask = np.zeros(times.shape, dtype=bool)
-    for j, cfg in enumerate(cfgs):
-        sub = installs[installs["config"] == cfg]
-        outcomes = install_outcomes(sub)
-        for i, package in enumerate(packages):
-            rows = sub[(sub["benchmark"] == package) & (sub["metric"] == "wall_time")]
-            if not rows.empty:
-                times[i, j] = float(np.median(values(rows)))
-            outcome = outcomes.get(package, "")
-            kind = "wheel" if outcome.startswith("wheel") else outcome
-            if outcome == "failed":
-                failed_mask[i, j] = True
-            time_text = "" if math.isnan(times[i, j]) else f"{times[i, j]:.1f} s\n"
-            labels[i][j] = f"{time_text}{kind}" if kind else time_text.strip()
+    times, labels, failed_mask = _install_grid(installs, cfgs, packages)
     with styled(style):
         fig, axes = new_figure(
             style.height_for_rows(len(packages), extra=1.6) + 0.25 * len(packages), style=style
@@ -164,13 +162,46 @@ def install_heatmap(
             spine.set_visible(False)
         ax.set_title("pip install time per package (grey: failed or not measured)")
         bar = fig.colorbar(image, ax=ax, label="install wall time (s, log scale)", shrink=0.8)
-        # Plain seconds on the log colour bar; "6×10¹" is not what a reader expects.
-        ticks = [m * 10.0**e for e in range(-2, 5) for m in (1, 2, 5)]
-        bar.set_ticks([t for t in ticks if vmin <= t <= vmax] or [vmin, vmax])
-        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        bar.ax.yaxis.set_minor_formatter(NullFormatter())
+        _seconds_ticks(bar, vmin, vmax)
         savefig(fig, out, "install-heatmap", style)
     return Chart("install-heatmap", "pip install time and kind per package and variant")
+
+
+def _install_grid(
+    installs: pd.DataFrame, cfgs: Sequence[str], packages: Sequence[str]
+) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+    """Per package × config: median install time (NaN = none), cell text, failed or not."""
+    times = np.full((len(packages), len(cfgs)), np.nan)
+    labels = [["" for _ in cfgs] for _ in packages]
+    failed_mask = np.zeros(times.shape, dtype=bool)
+    for j, cfg in enumerate(cfgs):
+        sub = installs[installs["config"] == cfg]
+        outcomes = install_outcomes(sub)
+        for i, package in enumerate(packages):
+            rows = sub[(sub["benchmark"] == package) & (sub["metric"] == "wall_time")]
+            if not rows.empty:
+                times[i, j] = float(np.median(values(rows)))
+            outcome = outcomes.get(package, "")
+            kind = "wheel" if outcome.startswith("wheel") else outcome
+            if outcome == "failed":
+                failed_mask[i, j] = True
+            time_text = "" if math.isnan(times[i, j]) else f"{times[i, j]:.1f} s\n"
+            labels[i][j] = f"{time_text}{kind}" if kind else time_text.strip()
+    return times, labels, failed_mask
+
+
+def _seconds_ticks(bar: Colorbar, vmin: float, vmax: float) -> None:
+    # Plain seconds on the log colour bar; "6×10¹" is not what a reader expects.
+    ticks = [m * 10.0**e for e in range(-2, 5) for m in (1, 2, 5)]
+    bar.set_ticks([t for t in ticks if vmin <= t <= vmax] or [vmin, vmax])
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    bar.ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+#: (total metric, per-layer metric) of each panel of the size chart.
+SIZE_PANELS = (("compressed", "layer_compressed"), ("uncompressed", "layer_uncompressed"))
+#: Layer kinds bottom-up, as an image is built; kinds not listed follow, sorted.
+LAYER_KINDS = ("os", "python", "app")
 
 
 def size_stacked(
@@ -188,49 +219,23 @@ def size_stacked(
         for cfg in cfgs
         if not sizes[(sizes["config"] == cfg) & (sizes["benchmark"] == role)].empty
     ]
-    kinds_order = ["os", "python", "app"]
     with styled(style):
         fig, axes = new_figure(
             style.height_for_rows(len(bars), extra=1.8), ncols=2, style=style, sharey=True
         )
-        panels = (("compressed", "layer_compressed"), ("uncompressed", "layer_uncompressed"))
+        # The legend names only the kinds some bar shows, in the order they first appear.
         used_kinds: list[str] = []
-        for ax, (total_metric, layer_metric) in zip(axes[0], panels, strict=True):
+        for ax, (total_metric, layer_metric) in zip(axes[0], SIZE_PANELS, strict=True):
             ylabels = []
             for y, (cfg, role) in enumerate(bars):
                 sub = sizes[(sizes["config"] == cfg) & (sizes["benchmark"] == role)]
                 ylabels.append(f"{cfg} · {role}" if len(roles) > 1 else cfg)
-                layers = sub[sub["metric"] == layer_metric]
-                total_rows = sub[sub["metric"] == total_metric]
-                total = float(np.median(values(total_rows))) if not total_rows.empty else math.nan
-                left = 0.0
-                if not layers.empty:
-                    per_kind = layers.groupby("detail")["value"].sum()
-                    kinds = [k for k in kinds_order if k in per_kind.index]
-                    kinds += sorted(k for k in per_kind.index if k not in kinds_order)
-                    for kind in kinds:
-                        width = float(per_kind[kind]) / MB
-                        name = kind if kind in style.layer_colors else "other"
-                        ax.barh(y, width, left=left, color=style.layer_colors[name], height=0.7)
-                        left += width
-                        if name not in used_kinds:
-                            used_kinds.append(name)
-                    if not math.isnan(total) and total / MB > left * 1.005:
-                        # Layers not attributed to a kind: show the gap rather than hide it.
-                        ax.barh(y, total / MB - left, left=left, color="#bdbdbd", height=0.7)
-                        if "other" not in used_kinds:
-                            used_kinds.append("other")
-                        left = total / MB
-                elif not math.isnan(total):
-                    ax.barh(y, total / MB, color=style.total_color, height=0.7)
-                    left = total / MB
-                    if "total" not in used_kinds:
-                        used_kinds.append("total")
-                if left > 0:
+                length = _size_bar(ax, y, sub, (total_metric, layer_metric), style, used_kinds)
+                if length > 0:
                     ax.text(
-                        left,
+                        length,
                         y,
-                        f" {left:,.0f}",
+                        f" {length:,.0f}",
                         va="center",
                         ha="left",
                         fontsize=style.font_size - 1.5,
@@ -248,6 +253,63 @@ def size_stacked(
         fig.suptitle("Image size per variant (stacked by layer kind where known)")
         savefig(fig, out, "size", style)
     return Chart("size", "Compressed and uncompressed image size per variant")
+
+
+def _size_bar(
+    ax: Axes,
+    y: int,
+    sub: pd.DataFrame,
+    metrics: tuple[str, str],
+    style: PlotStyle,
+    used_kinds: list[str],
+) -> float:
+    """One image's bar: stacked by layer kind if its layers are known, else its total.
+
+    Returns the bar's length in MB (0 when nothing was drawn); adds the kinds it drew to
+    ``used_kinds``.
+    """
+    total_metric, layer_metric = metrics
+    layers = sub[sub["metric"] == layer_metric]
+    total_rows = sub[sub["metric"] == total_metric]
+    total = float(np.median(values(total_rows))) if not total_rows.empty else math.nan
+    if not layers.empty:
+        return _layer_stack(ax, y, layers, total, style, used_kinds)
+    if math.isnan(total):
+        return 0.0
+    ax.barh(y, total / MB, color=style.total_color, height=0.7)
+    _note_kind(used_kinds, "total")
+    return total / MB
+
+
+def _layer_stack(
+    ax: Axes,
+    y: int,
+    layers: pd.DataFrame,
+    total: float,
+    style: PlotStyle,
+    used_kinds: list[str],
+) -> float:
+    per_kind = layers.groupby("detail")["value"].sum()
+    kinds = [k for k in LAYER_KINDS if k in per_kind.index]
+    kinds += sorted(k for k in per_kind.index if k not in LAYER_KINDS)
+    left = 0.0
+    for kind in kinds:
+        width = float(per_kind[kind]) / MB
+        name = kind if kind in style.layer_colors else "other"
+        ax.barh(y, width, left=left, color=style.layer_colors[name], height=0.7)
+        left += width
+        _note_kind(used_kinds, name)
+    if not math.isnan(total) and total / MB > left * 1.005:
+        # Layers not attributed to a kind: show the gap rather than hide it.
+        ax.barh(y, total / MB - left, left=left, color="#bdbdbd", height=0.7)
+        _note_kind(used_kinds, "other")
+        left = total / MB
+    return left
+
+
+def _note_kind(used_kinds: list[str], kind: str) -> None:
+    if kind not in used_kinds:
+        used_kinds.append(kind)
 
 
 def runtime_ratio(
@@ -277,78 +339,92 @@ def runtime_ratio(
             sharex=True,
             gridspec_kw={"height_ratios": heights},
         )
-        step = 0.8 / max(len(cfgs), 1)
         for ax, allocator in zip(axes[:, 0], allocators, strict=True):
-            ax.axvline(1.0, color=style.reference_color, linewidth=1.2, zorder=1)
-            for i, cfg in enumerate(cfgs):
-                for j, workload in enumerate(workloads):
-                    match = [
-                        r
-                        for r in ratios
-                        if r.config == cfg and r.allocator == allocator and r.benchmark == workload
-                    ]
-                    if not match:
-                        continue
-                    iv = match[0].interval
-                    y = j - 0.4 + step * (i + 0.5)
-                    color, marker, _ = look(configs, cfg, style)
-                    if iv.has_ci:
-                        ax.errorbar(
-                            iv.estimate,
-                            y,
-                            xerr=[[iv.estimate - iv.low], [iv.high - iv.estimate]],
-                            fmt="none",
-                            ecolor=color,
-                            elinewidth=1.6,
-                            capsize=3,
-                            zorder=2,
-                        )
-                    # Hollow marker = not significant: visible, but clearly not a ranking.
-                    ax.plot(
-                        iv.estimate,
-                        y,
-                        marker,
-                        markersize=7,
-                        zorder=3,
-                        color=color,
-                        markerfacecolor=color if iv.significant else "white",
-                    )
-            ax.set_yticks(range(len(workloads)), workloads)
-            ax.set_ylim(len(workloads) - 0.5, -0.5)
+            panel = [r for r in ratios if r.allocator == allocator]
+            _ratio_panel(ax, panel, cfgs, workloads, configs, style)
             ax.set_title(f"allocator: {allocator}" if allocator else "runtime", loc="left")
-            ax.grid(axis="y", visible=False)
-        ref = ratios[0]
-        refs = {r.reference for r in ratios}
-        # With several Pythons each is measured against its own baseline: say so, not one name.
-        ref_name = (
-            f"{configs.baseline_variant} at the same Python" if len(refs) > 1 else ref.reference
-        )
-        ref_text = ref_name + (f" ({ref.reference_allocator})" if ref.reference_allocator else "")
         axes[-1][0].set_xlabel(
-            f"time relative to {ref_text}  (<1 faster, >1 slower; 95 % CI; hollow = n.s.)"
+            f"time relative to {_reference_text(ratios, configs)}  "
+            "(<1 faster, >1 slower; 95 % CI; hollow = n.s.)"
         )
-        # Legend from the configs, always filled: a point's fill means significance, not variant.
-        handles = [
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker=look(configs, c, style)[1],
-                color=look(configs, c, style)[0],
-                markersize=7,
-                label=c,
-            )
-            for c in cfgs
-        ]
         fig.legend(
-            handles=handles,
+            handles=_config_handles(cfgs, configs, style),
             loc="outside lower center",
-            ncols=min(len(handles), 4),
+            ncols=min(len(cfgs), 4),
             title="variant",
         )
         fig.suptitle("Runtime relative to the reference variant (pyperf)")
         savefig(fig, out, "runtime-ratio", style)
     return Chart("runtime-ratio", "Runtime ratio per workload against the reference variant")
+
+
+def _ratio_panel(
+    ax: Axes,
+    ratios: Sequence[RuntimeRatio],
+    cfgs: Sequence[str],
+    workloads: Sequence[str],
+    configs: Configs,
+    style: PlotStyle,
+) -> None:
+    """One allocator's panel: a row per workload, a point per config with its interval."""
+    ax.axvline(1.0, color=style.reference_color, linewidth=1.2, zorder=1)
+    step = 0.8 / max(len(cfgs), 1)
+    for i, cfg in enumerate(cfgs):
+        for j, workload in enumerate(workloads):
+            match = [r for r in ratios if r.config == cfg and r.benchmark == workload]
+            if not match:
+                continue
+            iv = match[0].interval
+            y = j - 0.4 + step * (i + 0.5)
+            color, marker, _ = look(configs, cfg, style)
+            if iv.has_ci:
+                ax.errorbar(
+                    iv.estimate,
+                    y,
+                    xerr=[[iv.estimate - iv.low], [iv.high - iv.estimate]],
+                    fmt="none",
+                    ecolor=color,
+                    elinewidth=1.6,
+                    capsize=3,
+                    zorder=2,
+                )
+            # Hollow marker = not significant: visible, but clearly not a ranking.
+            ax.plot(
+                iv.estimate,
+                y,
+                marker,
+                markersize=7,
+                zorder=3,
+                color=color,
+                markerfacecolor=color if iv.significant else "white",
+            )
+    ax.set_yticks(range(len(workloads)), workloads)
+    ax.set_ylim(len(workloads) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+
+
+def _reference_text(ratios: Sequence[RuntimeRatio], configs: Configs) -> str:
+    ref = ratios[0]
+    refs = {r.reference for r in ratios}
+    # With several Pythons each is measured against its own baseline: say so, not one name.
+    ref_name = f"{configs.baseline_variant} at the same Python" if len(refs) > 1 else ref.reference
+    return ref_name + (f" ({ref.reference_allocator})" if ref.reference_allocator else "")
+
+
+def _config_handles(cfgs: Sequence[str], configs: Configs, style: PlotStyle) -> list[Line2D]:
+    # From the configs, always filled: a point's fill means significance, not variant.
+    return [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=look(configs, c, style)[1],
+            color=look(configs, c, style)[0],
+            markersize=7,
+            label=c,
+        )
+        for c in cfgs
+    ]
 
 
 def _metric_words(metric: str, unit: str) -> str:
@@ -419,3 +495,163 @@ def distribution_panels(
         fig.suptitle(title)
         savefig(fig, out, stem, style)
     return Chart(stem, title)
+
+
+# --- basebench compare ----------------------------------------------------------------------
+
+#: Ratios drawn beyond this are clamped and labelled with their value.
+RATIO_CLAMP = 4.0
+RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+
+
+def comparison_chart(
+    comparison: Comparison, out: Path, stem: str, style: PlotStyle = STYLE, limit: int = 30
+) -> list[Path]:
+    """Worse-ratio per metric on a log axis; the most changed ``limit`` metrics are shown."""
+    rows = sorted(
+        comparison.rows, key=lambda r: -abs(math.log(max(min(r.worse_ratio, 1e6), 1e-6)))
+    )[:limit]
+    rows.sort(key=severity)
+    colours = _status_colours(style)
+    factor = comparison.factor
+    with styled(style):
+        fig, axes = new_figure(style.height_for_rows(max(len(rows), 1), extra=1.8), style=style)
+        ax = axes[0][0]
+        if not rows:
+            ax.text(
+                0.5, 0.5, "no metric in common", ha="center", va="center", transform=ax.transAxes
+            )
+        low, high = _ratio_span(rows, factor)
+        for y, r in enumerate(rows):
+            _draw_comparison_row(ax, y, r, (low, high), factor, colours, style)
+        ax.axvline(1.0, color=style.reference_color, linewidth=1)
+        for x in (factor, 1.0 / factor):
+            ax.axvline(x, color=colours[REGRESSED], linewidth=0.8, linestyle="--")
+        _ratio_axis(ax, low, high, factor)
+        ax.set_yticks(range(len(rows)), [r.label for r in rows])
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        # Long text goes in the figure-wide label: the axes are narrow beside long names.
+        fig.supxlabel(
+            "new / baseline median, >1 = worse (inverted for bigger-is-better metrics)\n"
+            f"dashed = the {factor:g}× factor"
+            + (
+                "; | = that row's threshold, widened by host drift"
+                if any(_widened(r, factor) for r in rows)
+                else ""
+            ),
+            fontsize=style.font_size,
+        )
+        fig.suptitle(
+            f"{comparison.new_id} vs {comparison.baseline_id}"
+            + (f" (the {len(rows)} largest changes)" if len(comparison.rows) > len(rows) else "")
+        )
+        ax.grid(axis="y", visible=False)
+        _status_legend(ax, rows, colours)
+        return savefig(fig, out, stem, style)
+
+
+def _status_colours(style: PlotStyle) -> dict[str, str]:
+    return {
+        REGRESSED: "#D55E00",
+        IMPROVED: "#009E73",
+        WITHIN_DRIFT: "#CC79A7",
+        NOT_SIGNIFICANT: style.not_significant_color,
+        UNCHANGED: "#0072B2",
+    }
+
+
+def _ratio_span(rows: Sequence[MetricComparison], factor: float) -> tuple[float, float]:
+    """The x range: every ratio and every row's threshold (widened ones included).
+
+    A new failure is an infinite ratio and huge ratios squash the rest: finite ratios are
+    drawn to scale up to RATIO_CLAMP, and anything beyond is pinned to the edge, labelled.
+    """
+    finite = [r.worse_ratio for r in rows if 0 < r.worse_ratio < math.inf]
+    thresholds = {factor, *(r.threshold for r in rows)}
+    high = min(max([*finite, *thresholds]), RATIO_CLAMP) * 1.08
+    low = max(min([*finite, *(1.0 / t for t in thresholds)]), 1.0 / RATIO_CLAMP) / 1.08
+    return low, high
+
+
+def _draw_comparison_row(
+    ax: Axes,
+    y: int,
+    row: MetricComparison,
+    span: tuple[float, float],
+    factor: float,
+    colours: dict[str, str],
+    style: PlotStyle,
+) -> None:
+    """One metric: a line from 1× to its ratio, hollow when untested; clamped ones labelled."""
+    low, high = span
+    colour = colours[row.status]
+    ratio = min(max(row.worse_ratio, low), high)
+    ax.plot([1.0, ratio], [y, y], color=colour, linewidth=2)
+    ax.plot(
+        ratio,
+        y,
+        "o",
+        color=colour,
+        markerfacecolor=colour if row.tested else "white",
+        clip_on=False,
+    )
+    if _widened(row, factor):
+        # This row's own threshold, widened by host drift.
+        for x in (row.threshold, 1.0 / row.threshold):
+            if low <= x <= high:
+                ax.plot(x, y, "|", color=colours[REGRESSED], markersize=9)
+    if ratio != row.worse_ratio:
+        ax.annotate(
+            "∞" if math.isinf(row.worse_ratio) else f"{row.worse_ratio:.3g}×",
+            (ratio, y),
+            xytext=(-8 if ratio >= 1 else 8, 6),
+            textcoords="offset points",
+            ha="right" if ratio >= 1 else "left",
+            va="bottom",
+            fontsize=style.font_size - 1,
+        )
+
+
+def _ratio_axis(ax: Axes, low: float, high: float, factor: float) -> None:
+    """A log axis with plain "1.1×" ticks ("10^0" says nothing to a reader).
+
+    1× first, then the factor, then the round ratios: a tick too close to one already chosen
+    is dropped, so that labels never collide.
+    """
+    ax.set_xscale("log")
+    ax.set_xlim(low, high)
+    ticks: list[float] = []
+    min_gap = math.log(high / low) / 7
+    for tick in (1.0, factor, *RATIO_TICKS):
+        if low <= tick <= high and all(abs(math.log(tick / t)) >= min_gap for t in ticks):
+            ticks.append(tick)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}×"))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _status_legend(ax: Axes, rows: Sequence[MetricComparison], colours: dict[str, str]) -> None:
+    handles = [
+        ax.plot([], [], "o", color=c, label=s)[0]
+        for s, c in colours.items()
+        if any(r.status == s for r in rows)
+    ]
+    if handles and not all(r.tested for r in rows):
+        handles.append(
+            ax.plot([], [], "o", color="#555555", markerfacecolor="white", label="no test")[0]
+        )
+    if handles:
+        # Above the axes (constrained layout makes room for it); the bottom holds the
+        # figure-wide axis label.
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=len(handles),
+            frameon=False,
+        )
+
+
+def _widened(row: MetricComparison, factor: float) -> bool:
+    """Whether host drift widened this row's threshold visibly beyond the factor."""
+    return row.threshold > factor * 1.005

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+from basebench.results import atomic_write_bytes
 
 #: Colour-blind-safe palette (Okabe-Ito), so glibc/musl pairs stay distinguishable for everyone.
 OKABE_ITO = (
@@ -116,18 +119,28 @@ def new_figure(
 
 def savefig(fig: Figure, directory: Path, stem: str, style: PlotStyle = STYLE) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` into ``directory`` and close the figure."""
-    directory.mkdir(parents=True, exist_ok=True)
-    png = directory / f"{stem}.png"
-    svg = directory / f"{stem}.svg"
     try:
         # metadata without dates so that unchanged results give unchanged files in git.
-        fig.savefig(
-            png,
+        png = _render(
+            fig,
+            format="png",
             dpi=style.dpi * style.png_scale,
             facecolor="white",
             metadata={"Software": None},
         )
-        fig.savefig(svg, facecolor="white", metadata={"Date": None, "Creator": None})
+        svg = _render(
+            fig, format="svg", facecolor="white", metadata={"Date": None, "Creator": None}
+        )
     finally:
         plt.close(fig)
-    return [png, svg]
+    # Rendered first, then written whole: an interrupted report leaves no truncated image.
+    return [
+        atomic_write_bytes(directory / f"{stem}.png", png, overwrite=True),
+        atomic_write_bytes(directory / f"{stem}.svg", svg, overwrite=True),
+    ]
+
+
+def _render(fig: Figure, **kwargs: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, **kwargs)
+    return buffer.getvalue()

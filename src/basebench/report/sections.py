@@ -1,0 +1,340 @@
+"""The report section of each measurement group, as :mod:`basebench.groups` names them.
+
+Every section has one signature, ``section(ctx: ReportContext) -> list[Block]``, so that the
+report can call whatever the registry names without knowing the group. A section decides
+itself what it says without data: most say that they were omitted; HTTP, which only some
+profiles measure, says nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from basebench.report import charts
+from basebench.report.analysis import (
+    RUNTIME_METRIC,
+    RuntimeRatio,
+    install_outcomes,
+    runtime_ratios,
+    select,
+    values,
+)
+from basebench.report.doc import Block, Bullets, Heading, Para, Table
+from basebench.report.fmt import interval_text, spread_text, verdict
+from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
+from basebench.report.stats import spread
+from basebench.report.style import STYLE, PlotStyle
+
+
+@dataclass(frozen=True, eq=False)
+class ReportContext:
+    """What every section reads: the labelled frame (no host probes), where charts go."""
+
+    frame: pd.DataFrame
+    configs: Configs
+    out: Path
+    style: PlotStyle = STYLE
+
+    @cached_property
+    def ratios(self) -> list[RuntimeRatio]:
+        # Bootstrapped intervals are the slow part of a report: computed once, when asked.
+        return runtime_ratios(self.frame, self.configs)
+
+    def group(self, name: str) -> pd.DataFrame:
+        return select(self.frame, group=name)
+
+
+# --- shared tables --------------------------------------------------------------------------
+
+
+def metric_table(frame: pd.DataFrame, configs: Configs, caption: str = "") -> Table:
+    """benchmark × metric rows, one column per config, cells ``median ± half-IQR unit``."""
+    cfgs = [c for c in configs.order if c in set(frame["config"].tolist())]
+    # Build rows repeat the strategy as the benchmark name: show the column only if it adds.
+    extra = [
+        c
+        for c in ("strategy", "allocator")
+        if (frame[c] != "").any() and not (frame[c] == frame["benchmark"]).all()
+    ]
+    keys = ["benchmark", "metric", *extra]
+    body = []
+    for key, sub in frame.groupby(keys, sort=False):
+        key_values = [str(k) for k in (key if isinstance(key, tuple) else (key,))]
+        unit = str(sub["unit"].iloc[0])
+        cells = []
+        for cfg in cfgs:
+            vals = values(sub[sub["config"] == cfg])
+            cells.append(spread_text(spread(vals), unit) if vals.size else "–")
+        body.append(key_values + cells)
+    columns = [k.capitalize() for k in keys] + cfgs
+    align = ["l"] * len(keys) + ["r"] * len(cfgs)
+    return Table(
+        columns,
+        body,
+        align=align,
+        caption=caption or "median ± half the interquartile range over repeated samples",
+    )
+
+
+def _omitted(name: str) -> Para:
+    return Para(f"_{name}: no data in this run; section omitted._")
+
+
+# --- build and install ----------------------------------------------------------------------
+
+
+def build_and_install(ctx: ReportContext) -> list[Block]:
+    build, install = ctx.group("build"), ctx.group("install")
+    if build.empty and install.empty:
+        return [_omitted("Build and install")]
+    blocks: list[Block] = [Heading("Build and install")]
+    if build.empty:
+        blocks.append(_omitted("Build time"))
+    else:
+        blocks += [Heading("Build time per strategy", 3), metric_table(build, ctx.configs)]
+        blocks += _chart(charts.build_time(ctx.frame, ctx.configs, ctx.out, ctx.style))
+    if install.empty:
+        blocks.append(_omitted("C-extension installs"))
+        return blocks
+    blocks += [Heading("C-extension installs", 3), _install_table(install, ctx.configs)]
+    blocks += _chart(charts.install_heatmap(ctx.frame, ctx.configs, ctx.out, ctx.style))
+    failures = _install_failures(install)
+    if failures:
+        blocks += [Para("Failed installs (last compiler line):"), Bullets(failures)]
+    return blocks
+
+
+def _chart(chart: Block | None) -> list[Block]:
+    return [chart] if chart else []
+
+
+def _install_failures(install: pd.DataFrame) -> list[str]:
+    failures = []
+    for (package, cfg), sub in install.groupby(["benchmark", "config"], sort=True):
+        for detail in sorted(set(sub["detail"].tolist())):
+            if detail.startswith("failed"):
+                reason = detail.partition(":")[2].strip() or "no compiler output recorded"
+                failures.append(f"`{package}` on **{cfg}**: `{reason}`")
+    return failures
+
+
+def _install_table(install: pd.DataFrame, configs: Configs) -> Table:
+    cfgs = [c for c in configs.order if c in set(install["config"].tolist())]
+    packages = sorted(set(install["benchmark"].tolist()))
+    outcomes = {cfg: install_outcomes(install[install["config"] == cfg]) for cfg in cfgs}
+    body = []
+    for package in packages:
+        row = [package]
+        for cfg in cfgs:
+            sub = install[
+                (install["config"] == cfg)
+                & (install["benchmark"] == package)
+                & (install["metric"] == "wall_time")
+            ]
+            kind = _short_kind(outcomes[cfg].get(package, ""))
+            if sub.empty:
+                row.append(kind)
+            else:
+                row.append(f"{spread_text(spread(values(sub)), 's')} · {kind}")
+        body.append(row)
+    return Table(
+        ["Package", *cfgs],
+        body,
+        align=["l"] + ["r"] * len(cfgs),
+        caption="pip install wall time (median) and what pip installed: a wheel (with its "
+        "platform tag), a build from the sdist, or a failure",
+    )
+
+
+def _short_kind(outcome: str) -> str:
+    """ "wheel:musllinux_1_2_x86_64" -> "musllinux wheel": the family is what differs."""
+    if outcome.startswith("wheel:"):
+        return f"{outcome.split(':', 1)[1].split('_', 1)[0]} wheel"
+    return outcome or "–"
+
+
+# --- runtime --------------------------------------------------------------------------------
+
+
+def runtime(ctx: ReportContext) -> list[Block]:
+    data = ctx.group("runtime")
+    if data.empty:
+        return [_omitted("Runtime")]
+    blocks: list[Block] = [Heading("Runtime")]
+    ratios = ctx.ratios
+    if ratios:
+        blocks += [
+            _reference_sentence(ratios),
+            Table(
+                ["Workload", "Variant", "Allocator", "Median time", "Ratio [95 % CI]", "Verdict"],
+                _runtime_rows(data, ctx.configs, ratios),
+                align=["l", "l", "l", "r", "r", "l"],
+            ),
+            Bullets(_ranking_lines(ratios)),
+        ]
+        blocks += _chart(charts.runtime_ratio(ratios, ctx.configs, ctx.out, ctx.style))
+    else:
+        blocks.append(Para("_No reference variant with runtime data, so no ratios; medians only._"))
+    # Without ratios the times themselves are "other": only medians can be shown.
+    other = data[data["metric"] != RUNTIME_METRIC] if ratios else data
+    if not other.empty:
+        blocks += [Heading("Other runtime metrics", 3), metric_table(other, ctx.configs)]
+    return blocks
+
+
+def _references(ratios: Sequence[RuntimeRatio]) -> list[str]:
+    return list(dict.fromkeys(r.reference for r in ratios))
+
+
+def _reference_sentence(ratios: Sequence[RuntimeRatio]) -> Para:
+    allocator = ratios[0].reference_allocator
+    references = _references(ratios)
+    alloc_text = f" with the `{allocator}` allocator" if allocator else ""
+    return Para(
+        f"Reference: **{', '.join(references)}**{alloc_text}"
+        + (" (each Python against its own)" if len(references) > 1 else "")
+        + ". Each ratio is the median pyperf time of a workload divided by the "
+        "reference's median for the same workload; below 1 is faster."
+    )
+
+
+#: (workload, config rank, allocator rank, allocator) orders the runtime rows.
+_RowKey = tuple[str, int, int, str]
+
+
+def _runtime_rows(
+    data: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio]
+) -> list[list[str]]:
+    """The reference's own medians and every ratio, in one table.
+
+    A workload's variants read top to bottom as in the summary, the reference first and
+    CPython's default allocator before the others.
+    """
+    keyed = _reference_rows(data, configs, ratios) + _ratio_rows(configs, ratios)
+    return [row for _, row in sorted(keyed, key=lambda item: item[0])]
+
+
+def _reference_rows(
+    data: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio]
+) -> list[tuple[_RowKey, list[str]]]:
+    allocator = ratios[0].reference_allocator
+    keyed = []
+    for reference in _references(ratios):
+        ref_rows = data[
+            (data["config"] == reference)
+            & (data["allocator"] == allocator)
+            & (data["metric"] == RUNTIME_METRIC)
+        ]
+        for benchmark, sub in ref_rows.groupby("benchmark", sort=True):
+            key = (str(benchmark), configs.order.index(reference), -1, "")
+            row = [
+                str(benchmark),
+                reference,
+                allocator or "–",
+                spread_text(spread(values(sub)), str(sub["unit"].iloc[0])),
+                "1.00× (reference)",
+                "reference",
+            ]
+            keyed.append((key, row))
+    return keyed
+
+
+def _ratio_rows(
+    configs: Configs, ratios: Sequence[RuntimeRatio]
+) -> list[tuple[_RowKey, list[str]]]:
+    alloc_rank = {a: i for i, a in enumerate(DEFAULT_ALLOCATORS)}
+    keyed = []
+    for r in ratios:
+        key = (
+            r.benchmark,
+            configs.order.index(r.config),
+            alloc_rank.get(r.allocator, len(alloc_rank)),
+            r.allocator,
+        )
+        row = [
+            r.benchmark,
+            r.config,
+            r.allocator or "–",
+            spread_text(r.median, r.unit),
+            interval_text(r.interval),
+            verdict(r.interval),
+        ]
+        keyed.append((key, row))
+    return keyed
+
+
+def _ranking_lines(ratios: Sequence[RuntimeRatio]) -> list[str]:
+    """Rank only what is significant; say plainly what is within noise."""
+
+    def name(r: RuntimeRatio) -> str:
+        alloc = f"+{r.allocator}" if r.allocator else ""
+        return f"{r.config}{alloc} on {r.benchmark} ({r.interval.estimate:.2f}×)"
+
+    faster = sorted(
+        (r for r in ratios if r.interval.significant and r.interval.estimate < 1),
+        key=lambda r: r.interval.estimate,
+    )
+    slower = sorted(
+        (r for r in ratios if r.interval.significant and r.interval.estimate > 1),
+        key=lambda r: -r.interval.estimate,
+    )
+    same = [r for r in ratios if not r.interval.significant]
+    return [
+        "Significantly slower, slowest first: " + (", ".join(map(name, slower)) or "none") + ".",
+        "Significantly faster, fastest first: " + (", ".join(map(name, faster)) or "none") + ".",
+        f"Not significant (not ranked): {len(same)} of {len(ratios)} comparisons.",
+    ]
+
+
+# --- size -----------------------------------------------------------------------------------
+
+
+def size(ctx: ReportContext) -> list[Block]:
+    data = ctx.group("size")
+    if data.empty:
+        return [_omitted("Image size")]
+    # Per-layer rows would flood the table; they are in the chart and in data.csv.
+    totals = data[~data["metric"].str.startswith("layer_")]
+    blocks: list[Block] = [Heading("Image size")]
+    if not totals.empty:
+        blocks.append(
+            metric_table(
+                totals,
+                ctx.configs,
+                caption="compressed = what a registry stores and a deploy pulls; "
+                "uncompressed = disk on the host; wasted = bytes hidden by later layers",
+            )
+        )
+    blocks += _chart(charts.size_stacked(ctx.frame, ctx.configs, ctx.out, ctx.style))
+    return blocks
+
+
+# --- start-up and HTTP: distributions -------------------------------------------------------
+
+
+def startup(ctx: ReportContext) -> list[Block]:
+    data = ctx.group("startup")
+    if data.empty:
+        return [_omitted("Start-up")]
+    return _distribution(ctx, data, "Start-up", "startup", "Interpreter start-up time")
+
+
+def http(ctx: ReportContext) -> list[Block]:
+    data = ctx.group("http")
+    if data.empty:
+        # HTTP is optional (profile-dependent): no note when a profile does not include it.
+        return []
+    return _distribution(ctx, data, "HTTP serving", "http", "HTTP load test (uwsgi)")
+
+
+def _distribution(
+    ctx: ReportContext, data: pd.DataFrame, heading: str, stem: str, title: str
+) -> list[Block]:
+    blocks: list[Block] = [Heading(heading), metric_table(data, ctx.configs)]
+    blocks += _chart(charts.distribution_panels(data, ctx.configs, ctx.out, stem, title, ctx.style))
+    return blocks
