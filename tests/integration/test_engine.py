@@ -8,18 +8,16 @@ from pathlib import Path
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from basebench.cli import main
-from basebench.engine import (
-    KIND_LABEL,
-    MANAGED_LABEL,
-    OBJECT_LABEL,
-    REF_LABEL,
-    RUN_LABEL,
-    Engine,
-    connect,
-)
+from basebench.engine import Engine, connect
 from basebench.errors import BuildFailed, EngineUnavailable
+from basebench.labels import KIND as KIND_LABEL
+from basebench.labels import MANAGED as MANAGED_LABEL
+from basebench.labels import OBJECT as OBJECT_LABEL
+from basebench.labels import REF as REF_LABEL
+from basebench.labels import RUN as RUN_LABEL
 from basebench.limits import Limits
 from basebench.netconf import CA_CONTAINER_PATH, network_settings
 
@@ -147,6 +145,12 @@ def test_engine_down_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path:
         connect()
 
 
+def _id(container: Container) -> str:
+    """A created container's id (docker-py types it as optional)."""
+    assert container.id is not None
+    return container.id
+
+
 def test_clean_removes_only_what_basebench_created(engine: Engine, rootfs: str, tmp_path: Path):
     (tmp_path / "Dockerfile").write_text(f"FROM {rootfs}\nRUN echo ours > /ours\n")
     ours = f"basebench-test/clean:{engine.run_id}"
@@ -169,19 +173,19 @@ def test_clean_removes_only_what_basebench_created(engine: Engine, rootfs: str, 
     try:
         inherited = client.images.get(user_image_tag).labels
         assert inherited[MANAGED_LABEL] == "true"  # the trap clean must not fall into
-        assert OBJECT_LABEL not in client.containers.get(user_container.id).labels
+        assert OBJECT_LABEL not in client.containers.get(_id(user_container)).labels
 
         assert main(["clean", "--run", engine.run_id]) == 0
 
         with pytest.raises(docker.errors.NotFound):
-            client.containers.get(our_container.id)
+            client.containers.get(_id(our_container))
         with pytest.raises(docker.errors.NotFound):
             client.volumes.get(our_volume)
         # The user's objects are all there. Our image is still used by the user's image and
         # container, so docker refuses to remove it, and clean reports that instead of forcing.
         assert client.images.get(user_image_tag).id == user_image.id
-        client.containers.get(user_container.id)
-        client.containers.get(plain_container.id)
+        client.containers.get(_id(user_container))
+        client.containers.get(_id(plain_container))
         assert client.images.get(rootfs)
     finally:
         for container in (user_container, plain_container):

@@ -1,6 +1,9 @@
 """Host probes against the real engine: the container probe's image, and its timings."""
 
-from basebench.engine import KIND_LABEL, MANAGED_LABEL, REF_LABEL, Engine
+from basebench.engine import Engine
+from basebench.labels import KIND as KIND_LABEL
+from basebench.labels import MANAGED as MANAGED_LABEL
+from basebench.labels import REF as REF_LABEL
 from basebench.limits import Limits
 from basebench.measure._host_probe import HostProbe, container_probe, ensure_probe_image
 

@@ -6,6 +6,7 @@ Python 3.13, opt level none; the images are built when missing.
 """
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,9 @@ from basebench.variants import load_catalogue
 PYTHON = "3.13"
 
 
-def _install(engine: Engine, tmp_path: Path, base: BaseImage, *packages: str) -> dict[str, dict]:
+def _install(
+    engine: Engine, tmp_path: Path, base: BaseImage, *packages: str
+) -> dict[str, dict[str, Any]]:
     """package -> {metric: row} after the install group ran on ``base`` alone."""
     package_file = tmp_path / f"packages-{base.variant}-{len(packages)}.txt"
     package_file.write_text("# test set\n" + "\n".join(packages) + "\n")
@@ -29,7 +32,7 @@ def _install(engine: Engine, tmp_path: Path, base: BaseImage, *packages: str) ->
     run = ResultStore(tmp_path / "results").create_run(config=cfg.as_dict(), host={})
     ctx = RunContext(engine, run, cfg, load_catalogue(), [base])
     installs.measure(ctx)
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for row in load_run_rows(run.dir):
         assert row["group"] == "install"
         assert (row["variant"], row["python"], row["libc"]) == (base.variant, PYTHON, base.libc)

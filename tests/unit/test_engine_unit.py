@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from basebench.engine import BuildKitCLI, find_buildkit_cli, parse_step_timings, check_buildkit_cli
+from basebench.engine import BuildKitCLI, check_buildkit_cli, find_buildkit_cli, parse_step_timings
 from basebench.errors import EngineUnavailable
 
 PLAIN_LOG = """\

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from basebench.errors import ConfigError
-from basebench.netconf import CA_CONTAINER_PATH, detect_ca_bundle, network_settings
+from basebench.netconf import CA_CONTAINER_PATH, CABundle, detect_ca_bundle, network_settings
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +24,19 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(name, raising=False)
 
 
+def found(explicit: Path | None = None) -> CABundle:
+    bundle = detect_ca_bundle(explicit)
+    assert bundle is not None, "no CA bundle detected"
+    return bundle
+
+
 def test_explicit_bundle_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     a, b = tmp_path / "a.pem", tmp_path / "b.pem"
     a.write_text("A")
     b.write_text("B")
     monkeypatch.setenv("PIP_CERT", str(a))
-    assert detect_ca_bundle(b).path == b.resolve()
-    assert detect_ca_bundle().origin == "PIP_CERT"
+    assert found(b).path == b.resolve()
+    assert found().origin == "PIP_CERT"
 
 
 def test_detection_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -38,9 +44,9 @@ def test_detection_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     a.write_text("A")
     assert detect_ca_bundle() is None
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(a))
-    assert detect_ca_bundle().origin == "REQUESTS_CA_BUNDLE"
+    assert found().origin == "REQUESTS_CA_BUNDLE"
     monkeypatch.setenv("SSL_CERT_FILE", str(a))
-    assert detect_ca_bundle().origin == "SSL_CERT_FILE"
+    assert found().origin == "SSL_CERT_FILE"
 
 
 def test_missing_bundle_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

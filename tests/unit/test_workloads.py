@@ -9,42 +9,31 @@ import importlib.util
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
 import time
-import tomllib
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from platform import python_version
 from types import ModuleType
 from typing import Any
 
 import pyperf
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNTIME_DIR = ROOT / "benchmarks" / "runtime"
-MANIFEST = RUNTIME_DIR / "manifest.toml"
-APP_DIR = ROOT / "images" / "app"
-KINDS = {"large-objects", "resize", "mixed", "control", "threads", "processes", "app"}
-REQUIRED_FIELDS = {"name", "script", "description", "kind", "requires", "min_python"}
+from basebench.measure.http import load_loadgen
+from basebench.paths import IMAGES_DIR
+from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
+
+APP_DIR = IMAGES_DIR / "app"
 SCRIPT_TIMEOUT_S = 180
 
-
-def load_manifest() -> list[dict[str, Any]]:
-    with MANIFEST.open("rb") as f:
-        entries: list[dict[str, Any]] = tomllib.load(f)["benchmark"]
-    return entries
-
-
-ENTRIES = load_manifest()
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
+# The manifest as basebench reads it: load_manifest checks every rule (fields, names, kinds,
+# scripts; see test_runtime_manifest.py), so a malformed entry fails the collection here.
+WORKLOADS = load_manifest()
 
 
 def _importable(module: str) -> bool:
@@ -54,44 +43,26 @@ def _importable(module: str) -> bool:
 # --- the manifest ------------------------------------------------------------------------
 
 
-def test_manifest_entries_are_well_formed() -> None:
-    names = [e["name"] for e in ENTRIES]
-    assert len(names) == len(set(names)), "benchmark names must be unique"
-    for entry in ENTRIES:
-        missing = REQUIRED_FIELDS - entry.keys()
-        assert not missing, f"{entry.get('name')}: missing {sorted(missing)}"
-        assert set(entry) <= REQUIRED_FIELDS | {"args"}, f"{entry['name']}: unknown fields"
-        assert re.fullmatch(r"[a-z][a-z0-9_]*", entry["name"]), entry["name"]
-        assert (RUNTIME_DIR / entry["script"]).is_file(), entry["script"]
-        assert entry["kind"] in KINDS, entry["kind"]
-        assert isinstance(entry["description"], str) and entry["description"]
-        assert isinstance(entry["requires"], list)
-        assert all(isinstance(r, str) for r in entry["requires"])
-        assert re.fullmatch(r"3\.\d+", entry["min_python"]), entry["min_python"]
-        args = entry.get("args", [])
-        assert isinstance(args, list) and all(isinstance(a, str) for a in args)
-
-
 def test_every_script_is_in_the_manifest() -> None:
     scripts = {p.name for p in RUNTIME_DIR.glob("bm_*.py")}
-    assert scripts == {e["script"] for e in ENTRIES}
+    assert scripts == {w.script for w in WORKLOADS}
 
 
 def test_workloads_span_the_planned_kinds() -> None:
-    assert {e["kind"] for e in ENTRIES} >= {"large-objects", "control", "threads", "processes"}
+    assert {w.kind for w in WORKLOADS} >= {"large-objects", "control", "threads", "processes"}
     assert {"threaded_alloc_1", "threaded_alloc_2", "threaded_alloc_4"} <= {
-        e["name"] for e in ENTRIES
+        w.name for w in WORKLOADS
     }
 
 
 # --- every workload, once --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e["name"] for e in ENTRIES])
-def test_workload_writes_its_benchmark(entry: dict[str, Any], tmp_path: Path) -> None:
-    if sys.version_info < _version(entry["min_python"]):
-        pytest.skip(f"needs Python >= {entry['min_python']}")
-    for module in entry["requires"]:
+@pytest.mark.parametrize("workload", WORKLOADS, ids=[w.name for w in WORKLOADS])
+def test_workload_writes_its_benchmark(workload: Workload, tmp_path: Path) -> None:
+    if not workload.python_ok(python_version()):
+        pytest.skip(f"needs Python >= {workload.min_python}")
+    for module in workload.requires:
         if not _importable(module):
             pytest.skip(f"{module} is not installed on this Python")
 
@@ -102,8 +73,8 @@ def test_workload_writes_its_benchmark(entry: dict[str, Any], tmp_path: Path) ->
     env["DJANGO_DB_PATH"] = str(tmp_path / "missing" / "db.sqlite3")
     cmd = [
         sys.executable,
-        str(RUNTIME_DIR / entry["script"]),
-        *entry.get("args", []),
+        str(RUNTIME_DIR / workload.script),
+        *workload.args,
         "--debug-single-value",
         "-o",
         str(out),
@@ -122,15 +93,15 @@ def test_workload_writes_its_benchmark(entry: dict[str, Any], tmp_path: Path) ->
     assert proc.returncode == 0, f"{cmd}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
 
     suite = pyperf.BenchmarkSuite.load(str(out))
-    assert suite.get_benchmark_names() == [entry["name"]]
-    bench = suite.get_benchmark(entry["name"])
+    assert suite.get_benchmark_names() == [workload.name]
+    bench = suite.get_benchmark(workload.name)
     assert bench.get_nvalue() >= 1
     assert all(v > 0 for v in bench.get_values())
     metadata = bench.get_metadata()
     assert metadata.get("basebench_description")
     # A --debug-single-value run is meant to take seconds, not minutes.
-    assert elapsed < 60, f"{entry['name']} took {elapsed:.1f} s"
-    if entry["name"] == "django_render_orm":
+    assert elapsed < 60, f"{workload.name} took {elapsed:.1f} s"
+    if workload.name == "django_render_orm":
         assert metadata["basebench_db_origin"] == "temporary"
         assert metadata["basebench_db_questions"] > 0
         assert not Path(str(metadata["basebench_db_path"])).exists(), "temp DB left behind"
@@ -141,12 +112,8 @@ def test_workload_writes_its_benchmark(entry: dict[str, Any], tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def loadgen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("basebench_loadgen", RUNTIME_DIR / "loadgen.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while it is created
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/runtime/loadgen.py, imported as the http group imports it."""
+    return load_loadgen()
 
 
 class _Handler(BaseHTTPRequestHandler):
