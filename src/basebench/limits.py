@@ -28,7 +28,7 @@ class Limits:
         if self.cpuset:
             kwargs["cpuset_cpus"] = self.cpuset
         if self.cpus:
-            kwargs["nano_cpus"] = int(self.cpus * 1e9)  # docker run --cpus
+            kwargs["nano_cpus"] = round(self.cpus * 1e9)  # docker run --cpus
         if self.memory:
             kwargs["mem_limit"] = self.memory
         if self.pids:

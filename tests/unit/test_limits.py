@@ -38,13 +38,8 @@ from basebench.measure.runtime import PYPERF_PLANS, Job
                 "pids_limit": 64,
             },
         ),
-        pytest.param(
-            Limits(cpus=2.01),
-            {"nano_cpus": 2_010_000_000},
-            marks=pytest.mark.xfail(
-                strict=True, reason="src bug: int(cpus * 1e9) truncates 2009999999.9999998"
-            ),
-        ),
+        # 2.01 * 1e9 is 2009999999.9999998 in binary floating point: rounded, not truncated
+        pytest.param(Limits(cpus=2.01), {"nano_cpus": 2_010_000_000}),
     ],
 )
 def test_docker_kwargs(limits: Limits, kwargs: dict[str, object]) -> None:

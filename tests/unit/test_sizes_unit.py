@@ -129,11 +129,6 @@ def test_a_base_image_has_no_app_layers_and_may_have_no_python_layer() -> None:
     assert _kinds(["ADD rootfs /", "RUN pip install x"], in_base=0) == ["app", "app"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug (latent: BuildKit leaves empty layers out): _classify tests membership, "
-    "not position, so a layer above the base with a diff_id the base also has is not 'app'",
-)
 def test_a_layer_above_the_base_is_app_even_if_the_base_has_the_same_layer() -> None:
     empty = "sha256:empty-layer"  # every layer without changes has this same diff_id
     layers = [

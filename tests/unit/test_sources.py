@@ -76,11 +76,6 @@ def test_what_is_left_out() -> None:
     assert all(not s.orig_tarball.endswith(".asc") for s in parse_sources(INDEX))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: a lists file without python3.X paragraphs prints only its ### header, "
-    "and parse_sources credits the next file's packages to that header's suite",
-)
 def test_a_suite_without_cpython_does_not_take_the_next_suites_packages() -> None:
     text = (
         header("trixie-updates") + header("forky") + paragraph("python3.14", "3.14.0-1", "3.14.0")
@@ -101,11 +96,6 @@ def test_choose_prefers_the_most_stable_suite_then_the_newest_release() -> None:
         choose(sources, "3.9")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: version_key reads 3.14.0~rc3 as (3, 14, 0, 3), newer than 3.14.0, "
-    "though Debian's ~ sorts before the release",
-)
 def test_choose_takes_a_release_over_its_release_candidate() -> None:
     sid = [
         PythonSource("3.14", "python3.14", v, "sid", f"python3.14_{v}.orig.tar.xz", "00")

@@ -64,7 +64,9 @@ def parse_sources(text: str) -> list[PythonSource]:
     suite = ""
     for block in re.split(r"\n\s*\n", text):
         lines = block.strip().splitlines()
-        if lines and lines[0].startswith("### "):
+        # A lists file with no CPython paragraph leaves its header right above the next one:
+        # the last header before a paragraph names its suite.
+        while lines and lines[0].startswith("### "):
             m = re.search(r"_dists_([^_]+)_", lines[0])
             suite = m.group(1) if m else ""
             lines = lines[1:]

@@ -115,11 +115,16 @@ def wasted_bytes(
 
 
 def _classify(layers: list[LayerSize], base_layers: list[str]) -> None:
-    """os until the first layer that installs Python, python up to the base's top, app after."""
-    in_base = set(base_layers)
+    """os until the first layer that installs Python, python up to the base's top, app after.
+
+    The base's layers are the bottom of the image's stack: a layer belongs to the base while
+    the two stacks agree position by position (by membership, an empty layer added on top
+    would pass for the base's own empty layer)."""
     kind = "os"
-    for layer in layers:
-        if layer.diff_id not in in_base:
+    in_base = True
+    for index, layer in enumerate(layers):
+        in_base = in_base and index < len(base_layers) and base_layers[index] == layer.diff_id
+        if not in_base:
             layer.kind = "app"
             continue
         if kind == "os" and _PYTHON_LAYER.search(layer.created_by):
