@@ -48,6 +48,8 @@ TIDY_COLUMNS = (
 )
 # pyperf metadata keys under which the tags travel inside pyperf JSON files.
 PYPERF_TAG_PREFIX = "basebench_"
+#: pyperf metadata (after the prefix): the file's run count after each round, e.g. "4,7,10,13".
+ROUND_RUNS_KEY = "round_runs"
 
 # Host probes (see :mod:`basebench.measure._host_probe`) are stored as rows of this group, one
 # benchmark per measurement group they were taken in. The name predates the word "host probe"
@@ -73,6 +75,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
     try:
+        # mkstemp makes the file owner-only; results and reports are read by other people and
+        # tools (a web server, a wiki sync), so they get the permissions of a plain write.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -93,6 +98,12 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> P
             os.unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path:

@@ -21,10 +21,14 @@ pyperf inside containers, done so that variants compare fairly on a noisy shared
   warnings go into the file's metadata (``basebench_pyperf_warnings``) and the run's logs,
   where each invocation's own output is kept too.
 
-The quick profile uses the numbers of pyperf's ``--fast`` (10 processes x 2 values), "default"
-pyperf's defaults (20 x 3) and "rigorous" those of ``--rigorous`` (40 x 3): pyperf's ``--fast``
-and ``--rigorous`` override ``--processes``, so the counts are passed explicitly, split into
-rounds. Peak RSS per worker is pyperf's ``mem_max_rss`` run metadata.
+A round (one container) is the unit of replication: values of one container share its state
+(its page cache, its CPU phase on a shared host) and differ less than values of two containers.
+So every mode runs at least four rounds, enough for a test between two variants, and the file
+records which runs each round added (``basebench_round_runs``). "fast" is about pyperf's
+``--fast`` (4 rounds x 3 processes x 2 values), "default" pyperf's defaults (20 x 3) and
+"rigorous" those of ``--rigorous`` (40 x 3): pyperf's ``--fast`` and ``--rigorous`` override
+``--processes``, so the counts are passed explicitly, split into rounds. Peak RSS per worker is
+pyperf's ``mem_max_rss`` run metadata.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from basebench.labels import label
 from basebench.measure._context import RunContext, container_hostname
 from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
 from basebench.paths import IMAGES_DIR
-from basebench.results import PYPERF_TAG_PREFIX
+from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY
 from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
 
 GROUP = "runtime"
@@ -70,8 +74,9 @@ class PyperfPlan:
 
 
 PYPERF_PLANS = {
-    # pyperf --fast: 10 processes x 2 values (+1 warmup each)
-    "fast": PyperfPlan("fast", 2, ("--processes", "5", "--values", "2")),
+    # about pyperf --fast (10 processes x 2 values, +1 warmup each) as 4 rounds of 3 processes:
+    # the round is the unit of replication, and a test needs a few of them per side
+    "fast": PyperfPlan("fast", 4, ("--processes", "3", "--values", "2")),
     # pyperf's defaults: 20 processes x 3 values
     "default": PyperfPlan("default", 4, ("--processes", "5", "--values", "3")),
     # pyperf --rigorous: 40 processes x 3 values
@@ -92,6 +97,9 @@ class Job:
     log_path: Path = Path()  # set by plan_jobs: logs/runtime/<file name>.log
     loops: int | None = None
     rounds_done: int = 0
+    #: pyperf runs in the file after each round: which round (container) each value came from,
+    #: since the round, not the value, is the unit of replication (see basebench.report.stats).
+    runs_after_round: list[int] = field(default_factory=list)
     failed: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -119,6 +127,13 @@ def _loops_of(path: Path) -> int | None:
             if run.values:  # calibration runs have no values
                 return int(run.get_loops())
     return None
+
+
+def _run_count(path: Path) -> int:
+    import pyperf
+
+    benchmarks = pyperf.BenchmarkSuite.load(str(path)).get_benchmarks()
+    return len(benchmarks[0].get_runs()) if benchmarks else 0
 
 
 def _command(job: Job, plan: PyperfPlan, cpuset: str) -> list[str]:
@@ -173,6 +188,7 @@ def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
     if not job.host_file.is_file():
         raise UserError(f"pyperf wrote no {job.file_name}; log {job.log_path}")
     job.rounds_done += 1
+    job.runs_after_round.append(_run_count(job.host_file))
     if plan.calibrate_once and job.loops is None:
         job.loops = _loops_of(job.host_file)
 
@@ -206,6 +222,7 @@ def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
         f"{p}workload_image": job.image.reference,
         f"{p}pyperf_mode": plan.mode,
         f"{p}rounds": job.rounds_done,
+        f"{p}{ROUND_RUNS_KEY}": ",".join(map(str, job.runs_after_round)),
         f"{p}cpuset": ctx.config.cpuset,
         f"{p}cpus": ctx.config.cpus,
         f"{p}mem_limit": ctx.config.mem_limit,
