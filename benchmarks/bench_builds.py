@@ -5,91 +5,73 @@ a JSON file named by BASEBENCH_BUILD_WORK and runs
 
     python -m pytest benchmarks/bench_builds.py --benchmark-json=OUT
 
-Each work item is one strategy on one base. Every round is a ``--no-cache`` BuildKit build
-(the base and builder images are present already, so the time is the build's own). The
-benchmark's extra_info carries what basebench.results reads: group, benchmark (the strategy),
-the tags, the image id, BuildKit's per-step timings and ``metrics`` (download_time,
-install_time). Each item's outcome (image id, or the failure's message) is appended to the
-outcomes file so that the parent can report failures and register the images.
+Each work item is one strategy on one base (src/basebench/measure/_build_work.py defines the
+file). Every round is a ``--no-cache`` BuildKit build (the base and builder images are present
+already, so the time is the build's own). The benchmark's extra_info carries what
+basebench.results reads: group, benchmark (the strategy), the tags, the image id, BuildKit's
+per-step timings and ``metrics`` (download_time, install_time). Each item's outcome (image id,
+or the failure's message) is appended to the outcomes file so that the parent can report
+failures and register the images.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-WORK_ENV = "BASEBENCH_BUILD_WORK"
+from basebench.engine import BuildResult, Engine
+from basebench.errors import BuildFailed
+from basebench.measure._build_work import WORK_ENV, Outcome, WorkFile, WorkItem
+from basebench.measure.builds import GROUP, split_step_timings, step_dicts
 
 if not os.environ.get(WORK_ENV):
     pytest.skip(
         f"driven by `basebench run --group build` ({WORK_ENV} not set)", allow_module_level=True
     )
 
-WORK: dict[str, Any] = json.loads(Path(os.environ[WORK_ENV]).read_text())
-ITEMS: list[dict[str, Any]] = WORK["items"]
+WORK = WorkFile.read(Path(os.environ[WORK_ENV]))
+OUTCOMES = Path(WORK.outcomes)
 
 
 @pytest.fixture(scope="module")
-def engine() -> Any:
-    from basebench.engine import Engine
-    from basebench.netconf import CABundle, NetworkSettings, detect_proxies
-
-    bundle = CABundle(Path(WORK["ca_bundle"]), WORK["ca_origin"]) if WORK["ca_bundle"] else None
-    network = NetworkSettings(mode=WORK["network"], ca_bundle=bundle, proxies=detect_proxies())
-    return Engine(network=network, run_id=WORK["run_id"], log_dir=Path(WORK["log_dir"]))
+def engine() -> Engine:
+    return WORK.engine()
 
 
-def _record(outcome: dict[str, Any]) -> None:
-    with open(WORK["outcomes"], "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(outcome) + "\n")
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
-@pytest.mark.parametrize("item", ITEMS, ids=[i["id"] for i in ITEMS])
-def test_cold_build(benchmark: Any, engine: Any, item: dict[str, Any]) -> None:
-    from basebench.errors import BuildFailed
-    from basebench.measure.builds import split_step_timings, step_dicts
-
-    results: list[Any] = []
-    round_no = [0]
+@pytest.mark.parametrize("item", WORK.items, ids=[i.id for i in WORK.items])
+def test_cold_build(benchmark: Any, engine: Engine, item: WorkItem) -> None:
+    results: list[BuildResult] = []
 
     def build() -> None:
-        round_no[0] += 1
-        results.append(
-            engine.build(
-                Path(item["context"]),
-                tag=item["tag"],
-                kind="app",
-                dockerfile=Path(item["dockerfile"]),
-                build_args=item["build_args"],
-                labels={"org.basebench.strategy": item["strategy"]},
-                no_cache=True,
-                log_name=f"{item['id']}-round{round_no[0]}",
-            )
-        )
+        log_name = f"{item.id}-round{len(results) + 1}"
+        results.append(item.build(engine, log_name=log_name, no_cache=True))
 
     try:
-        benchmark.pedantic(build, rounds=item["rounds"], iterations=1, warmup_rounds=0)
+        benchmark.pedantic(build, rounds=item.rounds, iterations=1, warmup_rounds=0)
     except BuildFailed as exc:
-        _record({"id": item["id"], "error": str(exc), "log": exc.log_path})
+        Outcome(item.id, error=str(exc), log=exc.log_path).append_to(OUTCOMES)
         pytest.fail(str(exc), pytrace=False)
     last = results[-1]
     rounds = [split_step_timings(r.steps) for r in results]
-    download = sorted(d for d, _ in rounds)[len(rounds) // 2]
-    install = sorted(i for _, i in rounds)[len(rounds) // 2]
+    download = _median([d for d, _ in rounds])
+    install = _median([i for _, i in rounds])
     benchmark.extra_info.update(
         {
-            "group": "build",
-            "benchmark": item["strategy"],
+            "group": GROUP,
+            "benchmark": item.strategy,
             "metric": "wall_time",
-            **item["tags"],
-            "image": item["tag"],
+            **item.tags,
+            "image": item.tag,
             "image_id": last.image_id,
-            "base_image": item["base"],
-            "builder_image": item["builder"],
+            "base_image": item.base,
+            "builder_image": item.builder,
             "log": str(last.log_path),
             "steps": [step_dicts(r.steps) for r in results],
             "metrics": {
@@ -98,9 +80,9 @@ def test_cold_build(benchmark: Any, engine: Any, item: dict[str, Any]) -> None:
             },
         }
     )
-    _record({"id": item["id"], "image_id": last.image_id, "log": str(last.log_path)})
+    Outcome(item.id, image_id=last.image_id, log=str(last.log_path)).append_to(OUTCOMES)
     print(
-        f"\nbuild {item['id']}: {last.seconds:.1f} s "
+        f"\nbuild {item.id}: {last.seconds:.1f} s "
         f"(download {download:.1f} s, install {install:.1f} s)",
         flush=True,
     )

@@ -1,8 +1,8 @@
 # Strategy "single-full": one stage on the full image (compilers and -dev packages included),
 # what you ship is what you built on. On musl: the musl-builder image (musl toolchain + CPython).
 #
-# Build context (basebench.measure.builds makes it): requirements.lock, app/, bb/ (the scripts
-# of images/strategies/scripts, bind-mounted into RUN steps, never copied into a layer).
+# Build context (basebench.measure._app_image makes it): requirements.lock, app/, bb/ (the
+# scripts of images/strategies/scripts, bind-mounted into RUN steps, never copied into a layer).
 # The download stage is separate so BuildKit's step times split download from install/compile;
 # its wheelhouse is bind-mounted into the install step and leaves no layer behind.
 ARG BASE_IMAGE

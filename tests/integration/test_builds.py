@@ -13,6 +13,7 @@ from basebench.bases import BaseImage, ensure_local
 from basebench.config import Config
 from basebench.engine import Engine
 from basebench.measure import builds
+from basebench.measure._app_image import ensure_app_image
 from basebench.measure._context import RunContext
 from basebench.results import ResultStore, load_run_rows
 from basebench.variants import load_catalogue
@@ -67,7 +68,8 @@ def test_multistage_on_slim_trixie_end_to_end(engine: Engine, slim_base: BaseIma
     db = engine.run(app.reference, ["sh", "-c", "test -O /opt/app/var/db.sqlite3 && echo ok"])
     assert db.output.strip() == "ok", db.output
     # ensure_app_image hands the same image to the runtime/HTTP groups without rebuilding.
-    assert builds.ensure_app_image(ctx, slim_base, "multistage") == app.reference
+    assert ensure_app_image(ctx, slim_base, "multistage") == app.reference
+    assert ctx.app_images[(slim_base.reference, "multistage")] == app.reference
 
 
 def test_single_slim_on_a_full_base_is_not_applicable(engine: Engine, slim_base, tmp_path):

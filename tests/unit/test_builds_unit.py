@@ -1,18 +1,29 @@
-"""Parsing behind the build and install groups: no Docker needed."""
+"""Parsing and planning behind the build and install groups: no Docker needed."""
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from types import ModuleType
+from typing import Any, cast
 
 import pytest
 
-from basebench.engine import StepTiming, parse_step_timings
-from basebench.measure import builds, installs
-from basebench.paths import resolve
+from basebench.bases import BaseImage
+from basebench.config import Config
+from basebench.engine import Engine, StepTiming, parse_step_timings
+from basebench.errors import ConfigError, UserError
+from basebench.measure import _app_image, builds, installs
+from basebench.measure._build_work import WORK_ENV, Outcome, WorkFile, WorkItem, read_outcomes
+from basebench.measure._context import RunContext
+from basebench.measure._strategies import STRATEGIES_FILE, load_strategies
+from basebench.paths import BENCHMARKS_DIR, PROJECT_ROOT, resolve
+from basebench.results import ResultStore
+from basebench.variants import load_catalogue
 
-SCRIPTS = Path(builds.SCRIPTS_DIR)
+SCRIPTS = Path(_app_image.SCRIPTS_DIR)
 
 BUILD_LOG = """\
 #5 [runner 1/7] FROM docker.io/basebench/local:3.13-slim-trixie
@@ -46,7 +57,7 @@ def test_split_ignores_cached_and_unfinished_steps():
     assert builds.split_step_timings(steps) == (0.0, 0.0)
 
 
-def _report(url: str, name: str, requested: bool = True) -> dict:
+def _report(url: str, name: str, requested: bool = True) -> dict[str, Any]:
     return {
         "version": "1",
         "install": [
@@ -207,11 +218,12 @@ def _sdist(tmp_path: Path, name: str, pyproject: str | None) -> Path:
     return archive
 
 
-def _fetch_module():
+def _fetch_module() -> Any:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("bb_fetch", SCRIPTS / "fetch.py")
-    module = importlib.util.module_from_spec(spec)
+    assert spec is not None and spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
@@ -250,14 +262,260 @@ def test_fetch_script_is_valid_for_old_pythons():
 
 
 def test_strategy_dockerfiles_take_base_image_and_keep_the_ca_out():
-    for strategy in builds.BUILTIN_STRATEGIES:
-        text = (builds.STRATEGIES_DIR / f"{strategy}.Dockerfile").read_text()
-        assert not text.startswith("# syntax"), strategy
+    for strategy in load_strategies().by_name.values():
+        text = strategy.dockerfile.read_text()
+        assert not text.startswith("# syntax"), strategy.name
         assert "ARG BASE_IMAGE" in text
         for line in text.splitlines():
             if "fetch.sh" in line:
                 # every step that reaches PyPI has the secret mounted in the same RUN
                 block = text[: text.index(line)].rsplit("RUN", 1)[1]
-                assert "type=secret,id=basebench_ca" in block, strategy
+                assert "type=secret,id=basebench_ca" in block, strategy.name
         assert "COPY" not in text.replace("COPY app", "").replace("COPY --from", "")
-    assert json.dumps(builds.BUILTIN_STRATEGIES)
+
+
+# --------------------------------------------------------------------------------------------
+# Strategies as data (images/strategies/strategies.toml) and planning
+# --------------------------------------------------------------------------------------------
+
+PY = "3.13"
+
+
+def _base(variant: str, source: str = "local", python: str = PY) -> BaseImage:
+    v = load_catalogue().get(variant)
+    return BaseImage(variant, python, v.libc, v.family, source, f"ref/{variant}:{python}-{source}")
+
+
+def _ctx(tmp_path: Path, bases: list[BaseImage], **config: Any) -> RunContext:
+    cfg = Config(pythons=[PY], variants=[b.variant for b in bases], groups=["build"], **config)
+    run = ResultStore(tmp_path / "results").create_run(config=cfg.as_dict(), host={})
+    # Nothing here reaches the engine: planning is asked only what needs no Docker.
+    return RunContext(cast(Engine, None), run, cfg, load_catalogue(), bases)
+
+
+def test_builtin_strategies_are_declared_with_their_dockerfile_and_runner():
+    strategies = load_strategies()
+    assert strategies.names() == ["single-full", "single-slim", "multistage", "pip-cache-copy"]
+    for strategy in strategies.by_name.values():
+        assert strategy.dockerfile == STRATEGIES_FILE.parent / f"{strategy.name}.Dockerfile"
+        assert strategy.description and "\n" not in strategy.description
+    runs_on = {s.name: s.runs_on for s in strategies.by_name.values()}
+    assert runs_on == {
+        "single-full": "builder",
+        "single-slim": "base",
+        "multistage": "base",
+        "pip-cache-copy": "base",
+    }
+    assert "2020" in strategies.get("multistage").description
+
+
+SLIM_ON_FULL = (
+    "trixie is a full image with the compiler already in it: single-slim applies to slim bases"
+)
+SLIM_ON_MUSL = (
+    "the local musl stand-in has no package manager to install and purge a compiler in one "
+    "layer (on the official Alpine image: apk add --virtual .build-deps ... && apk del "
+    ".build-deps)"
+)
+FULL_ON_SLIM = (
+    "single-full builds on the full image: the same image as single-full on 3.13-trixie, "
+    "measured there"
+)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "base", "others", "expected"),
+    [
+        ("single-slim", _base("trixie"), [], SLIM_ON_FULL),
+        ("single-slim", _base("trixie", "official"), [], SLIM_ON_FULL),
+        ("single-slim", _base("alpine"), [], SLIM_ON_MUSL),
+        ("single-slim", _base("musl-debianflags"), [], SLIM_ON_MUSL),
+        ("single-slim", _base("alpine", "official"), [], ""),
+        ("single-slim", _base("slim-trixie"), [], ""),
+        ("single-full", _base("slim-trixie"), [_base("trixie")], FULL_ON_SLIM),
+        # The full sibling must be of the same Python and the same source.
+        ("single-full", _base("slim-trixie"), [_base("trixie", python="3.12")], ""),
+        ("single-full", _base("slim-trixie"), [_base("trixie", "official")], ""),
+        ("single-full", _base("slim-trixie"), [_base("bookworm")], ""),
+        ("single-full", _base("slim-trixie"), [], ""),
+        ("single-full", _base("trixie"), [_base("slim-trixie")], ""),
+        ("single-full", _base("alpine"), [], ""),
+        ("multistage", _base("alpine"), [_base("trixie")], ""),
+        ("pip-cache-copy", _base("trixie"), [], ""),
+        ("custom", _base("alpine"), [], ""),
+    ],
+)
+def test_not_applicable_follows_the_strategies_file(tmp_path, strategy, base, others, expected):
+    ctx = _ctx(tmp_path, [base, *others])
+    assert _app_image.not_applicable(ctx, base, strategy) == expected
+
+
+def test_plan_passes_the_runner_each_strategy_declares(tmp_path, monkeypatch):
+    base = _base("slim-trixie")
+    ctx = _ctx(tmp_path, [base], dockerfile="my/Dockerfile", app="/somewhere/app")
+    monkeypatch.setattr(_app_image, "builder_image", lambda ctx, base: "builder/full:3.13")
+    full = _app_image.plan(ctx, base, "single-full", tmp_path / "context")
+    assert full.build_args == {
+        "BASE_IMAGE": "builder/full:3.13",
+        "BUILDER_IMAGE": "builder/full:3.13",
+        "PYTHON_VERSION": PY,
+    }
+    assert full.dockerfile == str(STRATEGIES_FILE.parent / "single-full.Dockerfile")
+    assert full.context == str(tmp_path / "context")
+    multi = _app_image.plan(ctx, base, "multistage", tmp_path / "context")
+    assert multi.build_args["BASE_IMAGE"] == base.reference
+    assert multi.tag.startswith(f"basebench/app:{PY}-slim-trixie-local-multistage-")
+    custom = _app_image.plan(ctx, base, "custom", tmp_path / "context")
+    assert custom.build_args["BASE_IMAGE"] == base.reference
+    assert (custom.dockerfile, custom.context) == (
+        str(PROJECT_ROOT / "my/Dockerfile"),
+        "/somewhere/app",
+    )
+    with pytest.raises(UserError, match=r"unknown build strategy 'fancy'; strategies: .*multi"):
+        _app_image.plan(ctx, base, "fancy", tmp_path / "context")
+
+
+def test_default_strategies_are_the_file_s_plus_custom_with_a_dockerfile(tmp_path):
+    base = _base("slim-trixie")
+    assert builds.strategies(_ctx(tmp_path / "a", [base])) == load_strategies().names()
+    mine = builds.strategies(_ctx(tmp_path / "b", [base], dockerfile="D"))
+    assert mine == [*load_strategies().names(), "custom"]
+
+
+GOOD_STRATEGY = """\
+[[strategy]]
+name = "mine"
+dockerfile = "mine.Dockerfile"
+description = "one stage"
+runs_on = "base"
+"""
+GOOD_RULE = """
+[[strategy.not_applicable]]
+family = "debian-full"
+reason = "not on {variant}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"no \[\[strategy\]\] entries"),
+        ("[[strategy]\n", r"TOML syntax error"),
+        (
+            GOOD_STRATEGY.replace('runs_on = "base"\n', ""),
+            r"#1 \(mine\): missing field 'runs_on'",
+        ),
+        (
+            GOOD_STRATEGY.replace('"base"', '"runner"'),
+            r"field 'runs_on' is 'runner', not one of base, builder",
+        ),
+        (GOOD_STRATEGY.replace("one stage", ""), r"field 'description' must be a non-empty"),
+        (
+            GOOD_STRATEGY.replace("mine.Dockerfile", "gone.Dockerfile"),
+            r"field 'dockerfile': .*gone.Dockerfile does not exist",
+        ),
+        (GOOD_STRATEGY + "colour = 'red'\n", r"unknown field 'colour'"),
+        (GOOD_STRATEGY + GOOD_STRATEGY, r"#2: field 'name': 'mine' is declared twice"),
+        (GOOD_STRATEGY.replace('"mine"', '"custom"'), r"#1: field 'name': 'custom' is the user"),
+        (
+            GOOD_STRATEGY + GOOD_RULE.replace("family", "familly"),
+            r"\(mine\): not_applicable #1: unknown field 'familly'",
+        ),
+        (
+            GOOD_STRATEGY + GOOD_RULE.replace("debian-full", "debian"),
+            r"not_applicable #1: field 'family' is 'debian', not one of debian-full",
+        ),
+        (
+            GOOD_STRATEGY + GOOD_RULE.replace('family = "debian-full"\n', ""),
+            r"not_applicable #1: give at least one condition",
+        ),
+        (
+            GOOD_STRATEGY + GOOD_RULE.replace("{variant}", "{varient}"),
+            r"field 'reason' names \{varient\}; it may name \{variant\}, \{python\}",
+        ),
+        (GOOD_STRATEGY + GOOD_RULE.replace("{variant}", "{variant"), r"field 'reason': .*brace"),
+        (
+            GOOD_STRATEGY + GOOD_RULE + "full_sibling_in_run = 'yes'\n",
+            r"field 'full_sibling_in_run' must be true or false",
+        ),
+    ],
+)
+def test_a_malformed_strategies_file_names_the_file_and_the_field(tmp_path, text, message):
+    (tmp_path / "mine.Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n")
+    path = tmp_path / "strategies.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as error:
+        load_strategies(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_well_formed_strategies_file_loads(tmp_path):
+    (tmp_path / "mine.Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n")
+    path = tmp_path / "strategies.toml"
+    path.write_text(GOOD_STRATEGY + GOOD_RULE)
+    [mine] = load_strategies(path).by_name.values()
+    assert mine.why_not(load_catalogue().get("trixie"), _base("trixie"), []) == "not on trixie"
+    assert mine.why_not(load_catalogue().get("alpine"), _base("alpine"), []) == ""
+
+
+# --------------------------------------------------------------------------------------------
+# The hand-over to benchmarks/bench_builds.py
+# --------------------------------------------------------------------------------------------
+
+
+def _item(name: str = "multistage@3.13-slim-trixie-local") -> WorkItem:
+    return WorkItem(
+        id=name,
+        strategy="multistage",
+        tag="basebench/app:x",
+        dockerfile="/d/multistage.Dockerfile",
+        context="/c",
+        build_args={"BASE_IMAGE": "b", "BUILDER_IMAGE": "f", "PYTHON_VERSION": PY},
+        builder="f",
+        base="b",
+        rounds=3,
+        tags={"variant": "slim-trixie", "python": PY, "strategy": "multistage"},
+    )
+
+
+def test_work_item_round_trips_through_json():
+    item = _item()
+    assert WorkItem.from_json(json.loads(json.dumps(item.to_json()))) == item
+
+
+def test_work_file_and_outcomes_round_trip(tmp_path):
+    work = WorkFile(
+        run_id="r1",
+        log_dir="/logs",
+        network="host",
+        ca_bundle="/ca.pem",
+        ca_origin="--ca-bundle",
+        outcomes=str(tmp_path / "outcomes.jsonl"),
+        items=[_item("a"), _item("b")],
+    )
+    work.write(tmp_path / "work.json")
+    assert WorkFile.read(tmp_path / "work.json") == work
+    assert read_outcomes(Path(work.outcomes)) == {}
+    Outcome("a", image_id="sha256:1", log="/logs/a.log").append_to(Path(work.outcomes))
+    Outcome("b", error="boom", log="/logs/b.log").append_to(Path(work.outcomes))
+    assert read_outcomes(Path(work.outcomes)) == {
+        "a": Outcome("a", image_id="sha256:1", log="/logs/a.log"),
+        "b": Outcome("b", error="boom", log="/logs/b.log"),
+    }
+
+
+def test_bench_builds_skips_without_a_work_file():
+    env = {k: v for k, v in os.environ.items() if k != WORK_ENV}
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", str(BENCHMARKS_DIR / "bench_builds.py"), "-q"),
+            *("-rs", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(BENCHMARKS_DIR)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # 5: pytest collected nothing, the module skipped itself before defining a test.
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert f"{WORK_ENV} not set" in result.stdout

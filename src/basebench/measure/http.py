@@ -220,7 +220,7 @@ def run_http(ctx: RunContext, *, mode: str | None = None) -> list[Path]:
 
 def _app_servers(ctx: RunContext) -> list[Server]:
     """A server (not yet started) per base, on the app image of STRATEGY."""
-    from basebench.measure.builds import ensure_app_image
+    from basebench.measure._app_image import ensure_app_image
 
     servers: list[Server] = []
     for i, base in enumerate(ctx.bases, 1):
