@@ -25,7 +25,12 @@ ALLOCATOR_ENV = (
     "GLIBC_TUNABLES",
     "MIMALLOC_OPTIONS",
     "MIMALLOC_ARENA_EAGER_COMMIT",
+    "BASEBENCH_WORK_FACTOR",
 )
+
+#: ``basebench validate`` sets this in one variant's containers: every loop then does this
+#: multiple of its work, a slowdown of known size that the suite must find.
+WORK_FACTOR_ENV = "BASEBENCH_WORK_FACTOR"
 
 PREFIX = "basebench_"
 
@@ -53,7 +58,35 @@ def make_runner(
         if name in os.environ and name not in inherited:
             inherited.append(name)
     args.inherit_environ = inherited or None
+    factor = float(os.environ.get(WORK_FACTOR_ENV, "1") or "1")
+    if factor != 1.0:
+        _scale_work(runner, factor)
     return runner, args
+
+
+def _scale_work(runner: pyperf.Runner, factor: float) -> None:
+    """Make every ``bench_time_func`` of ``runner`` run ``factor`` times its loops.
+
+    pyperf divides a value's time by the loops it asked for, so the value grows by
+    round(loops * factor) / loops: exactly ``factor`` when the loops allow it (e.g. 1.25 and a
+    multiple of 4 loops). Each run's ``loops`` metadata says which, so a check can compare a
+    measured ratio with the work that was really done (``effective_work_factor``).
+    """
+    original = runner.bench_time_func
+
+    def scaled_bench_time_func(name: str, time_func: Callable[..., float], *args: object) -> object:
+        def scaled(loops: int, *inner: object) -> float:
+            return time_func(effective_loops(loops, factor), *inner)
+
+        return original(name, scaled, *args)
+
+    runner.metadata[PREFIX + "work_factor"] = factor
+    runner.bench_time_func = scaled_bench_time_func
+
+
+def effective_loops(loops: int, factor: float) -> int:
+    """The loops a worker really runs when asked for ``loops`` under ``factor``."""
+    return max(1, round(loops * factor))
 
 
 def set_metadata(runner: pyperf.Runner, description: str, **params: int | float | str) -> None:

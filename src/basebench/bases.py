@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,18 @@ class BaseImage:
     image_id: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     build_seconds: float | None = None  # None: reused (nothing to do) or pulled
+    #: The catalogue's name of the variant when ``variant`` is a second name for the same image
+    #: (``basebench validate`` measures one image under two names); "" otherwise.
+    alias_of: str = ""
+
+    @property
+    def catalogue_name(self) -> str:
+        """The variant's name in images/variants.toml."""
+        return self.alias_of or self.variant
+
+    def alias(self, name: str) -> BaseImage:
+        """The same image under another variant name."""
+        return replace(self, variant=name, alias_of=self.catalogue_name)
 
     def metadata(self) -> dict[str, Any]:
         """What run.json records of the image: its labels, plus where it came from."""

@@ -15,6 +15,7 @@ from basebench.errors import ConfigError
 from basebench.groups import GROUP_NAMES
 from basebench.limits import Limits
 from basebench.paths import CONFIG_FILE
+from basebench.runtime_manifest import load_manifest
 from basebench.variants import (
     BASE_SOURCES,
     Catalogue,
@@ -50,6 +51,7 @@ class Config:
     app: str = "images/app"
     strategies: list[str] = field(default_factory=list)
     allocators: list[str] = field(default_factory=list)  # runtime; empty = all the image has
+    workloads: list[str] = field(default_factory=list)  # runtime; empty = the whole manifest
     requirements: str = ""  # a user's own requirements file ("bring your own app")
     dockerfile: str = ""  # a user's own Dockerfile taking ARG BASE_IMAGE
 
@@ -160,3 +162,11 @@ def validate(config: Config, catalogue: Catalogue, where: str) -> None:
         )
     if config.rounds < 1:
         raise ConfigError(f"{where}: rounds must be at least 1")
+    if config.workloads:
+        known = [w.name for w in load_manifest()]
+        unknown = [name for name in config.workloads if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown runtime workload(s) {', '.join(unknown)}; "
+                f"workloads: {', '.join(known)}"
+            )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,11 +15,11 @@ from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
 from basebench.hostinfo import host_metadata
-from basebench.measure._context import Failure, RunContext
+from basebench.measure._context import Failure, Injection, RunContext
 from basebench.measure._progress import Progress
 from basebench.netconf import network_settings
 from basebench.paths import RESULTS_DIR
-from basebench.results import ResultStore, finish_run
+from basebench.results import ResultStore, Run, finish_run
 from basebench.variants import BASE_SOURCES, Catalogue, load_catalogue
 
 HELP = "the main job: get the base images, run the benchmark groups, write results and a report"
@@ -28,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", action="append", dest="pythons", help="e.g. 3.13 (repeat)")
     parser.add_argument("--variant", action="append", dest="variants", help="e.g. slim-trixie")
     parser.add_argument("--group", action="append", dest="groups", choices=GROUP_NAMES)
+    parser.add_argument(
+        "--workload", action="append", dest="workloads", help="runtime workload (repeat)"
+    )
     parser.add_argument("--base-source", choices=BASE_SOURCES)
     parser.add_argument("--registry-mirror", help="prefix for python:* image references")
     parser.add_argument("--opt-level", choices=OPT_LEVELS, help="local CPython builds")
@@ -59,6 +65,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "pythons",
         "variants",
         "groups",
+        "workloads",
         "base_source",
         "registry_mirror",
         "opt_level",
@@ -116,19 +123,36 @@ def _measure(ctx: RunContext) -> None:
             ctx.fail(group.name, "group", exc)
 
 
-def run(args: argparse.Namespace) -> int:
-    catalogue = load_catalogue()
-    kwargs = {"path": args.config} if args.config else {}
-    config = load_config(args.profile, _overrides(args), catalogue=catalogue, **kwargs)
-    engine = Engine(network=network_settings(config.network, args.ca_bundle))
-    console = Console(highlight=False)
-    run_ = ResultStore(args.results).create_run(
+@dataclass
+class Plan:
+    """What one run measures, beyond its configuration (``basebench validate`` shapes it)."""
+
+    #: Turns the base images of the configuration into the list the run measures.
+    shape_bases: Callable[[list[BaseImage]], list[BaseImage]] = list
+    #: Known slowdowns by variant name.
+    injections: dict[str, Injection] = field(default_factory=dict)
+    #: Extra facts for run.json (what the run is for).
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_run(
+    config: Config,
+    catalogue: Catalogue,
+    engine: Engine,
+    results: Path,
+    console: Console,
+    plan: Plan | None = None,
+) -> tuple[Run, list[Failure]]:
+    """A new run folder under ``results``: base images, every group, host probes, status."""
+    plan = plan or Plan()
+    run_ = ResultStore(results).create_run(
         config=config.as_dict(), host=host_metadata(engine.server_info())
     )
     engine.run_id = run_.run_id
     engine.log_dir = run_.logs_dir
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
-
+    if plan.meta:
+        run_.update_meta(**plan.meta)
     failures: list[Failure] = []
     status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
     ctx: RunContext | None = None
@@ -141,12 +165,14 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[{style}]base images: {source.upper()}[/{style}] — {why}")
         run_.update_meta(base_source=source, base_source_reason=why)
         bases, failures = _bases(console, engine, config, catalogue, source)
-        run_.update_meta(images={b.reference: b.metadata() for b in bases})
+        bases = plan.shape_bases(bases)
+        # A second name for one image (validate's twins) adds no image.
+        run_.update_meta(images={b.reference: b.metadata() for b in bases if not b.alias_of})
         if not bases:
             raise UserError("no base image could be had; nothing to measure")
-        ctx = RunContext(
-            engine, run_, config, catalogue, bases, failures=failures, progress=Progress(console)
-        )
+        ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures)
+        ctx.progress = Progress(console)
+        ctx.injections = dict(plan.injections)
         ctx.enable_container_probe()
         _measure(ctx)
         status = "finished" if not failures else "finished with failures"
@@ -155,7 +181,20 @@ def run(args: argparse.Namespace) -> int:
             # Even after Ctrl-C: the probes describe the part of the run that did finish.
             ctx.host_probe.write(run_)
         finish_run(run_, status=status, failures=[f.as_dict() for f in failures])
+    return run_, failures
 
+
+def load_run_config(args: argparse.Namespace, catalogue: Catalogue) -> Config:
+    kwargs = {"path": args.config} if args.config else {}
+    return load_config(args.profile, _overrides(args), catalogue=catalogue, **kwargs)
+
+
+def run(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue()
+    config = load_run_config(args, catalogue)
+    engine = Engine(network=network_settings(config.network, args.ca_bundle))
+    console = Console(highlight=False)
+    run_, failures = measure_run(config, catalogue, engine, args.results, console)
     if not args.no_report:
         from basebench.report import make_report
         from basebench.report.doc import markdown_table

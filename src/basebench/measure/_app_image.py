@@ -78,7 +78,7 @@ def app_tag(ctx: RunContext, base: BaseImage, strategy: str) -> str:
 
 def builder_image(ctx: RunContext, base: BaseImage) -> str:
     """The image a strategy compiles on for ``base`` (see the module docstring)."""
-    variant = ctx.catalogue.get(base.variant)
+    variant = ctx.catalogue.get(base.catalogue_name)
     if variant.libc == "musl":
         if base.source == "official":
             return base.reference
@@ -99,7 +99,7 @@ def builder_image(ctx: RunContext, base: BaseImage) -> str:
 
 def not_applicable(ctx: RunContext, base: BaseImage, strategy: str) -> str:
     """Why ``strategy`` cannot (or need not) be built on ``base``; "" when it can."""
-    variant = ctx.catalogue.get(base.variant)
+    variant = ctx.catalogue.get(base.catalogue_name)
     return strategy_named(ctx, strategy).why_not(variant, base, ctx.bases)
 
 
@@ -150,7 +150,7 @@ def plan(ctx: RunContext, base: BaseImage, strategy: str, context: Path) -> Buil
     """Everything one build needs; ``not_applicable`` set instead when it cannot be built."""
     spec = strategy_named(ctx, strategy)
     p = BuildPlan(strategy, base, tag=app_tag(ctx, base, strategy))
-    p.not_applicable = spec.why_not(ctx.catalogue.get(base.variant), base, ctx.bases)
+    p.not_applicable = spec.why_not(ctx.catalogue.get(base.catalogue_name), base, ctx.bases)
     if p.not_applicable:
         return p
     p.builder = builder_image(ctx, base)

@@ -36,6 +36,25 @@ class Failure:
         return {"group": self.group, "what": self.what, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Injection:
+    """A deliberate slowdown of known size given to one variant (``basebench validate``): the
+    suite must find it, at the size it was injected."""
+
+    #: Runtime workloads do this multiple of their work per loop (BASEBENCH_WORK_FACTOR).
+    work_factor: float = 1.0
+    #: Start-up commands sleep this long before their own work.
+    startup_delay_s: float = 0.0
+
+    def environment(self) -> dict[str, str]:
+        return {WORK_FACTOR_ENV: repr(self.work_factor)} if self.work_factor != 1.0 else {}
+
+
+#: Read by benchmarks/runtime/_common.py inside the containers.
+WORK_FACTOR_ENV = "BASEBENCH_WORK_FACTOR"
+NO_INJECTION = Injection()
+
+
 def container_hostname(base: BaseImage) -> str:
     """The hostname of every measured container of one variant: pyperf's metadata then agree
     and the runs of one variant merge into one file."""
@@ -54,6 +73,8 @@ class RunContext:
     progress: Progress = field(default_factory=Progress)
     #: App images built in this run: (base reference, strategy) -> tag (see ``_app_image``).
     app_images: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Known slowdowns by variant name (only ``basebench validate`` sets any).
+    injections: dict[str, Injection] = field(default_factory=dict)
     #: How fast the host was while each group ran (see :mod:`basebench.measure._host_probe`).
     host_probe: HostProbe = field(init=False)
 
@@ -88,6 +109,9 @@ class RunContext:
             f"[yellow]{what}[/yellow] ({escape(reason)}): `compare` will judge host drift by "
             "the CPU probe alone"
         )
+
+    def injection(self, base: BaseImage) -> Injection:
+        return self.injections.get(base.variant, NO_INJECTION)
 
     def add_image(self, image: ImageUnderTest) -> None:
         self.images.append(image)

@@ -87,7 +87,7 @@ def ensure_workload_image(
     inputs: dict[str, str] = {"recipes": _recipe_digest(), "base": base.image_id}
     if musl_local:
         builder = ensure_builder(
-            engine, catalogue.get(base.variant), base.python, opt_level=opt_level
+            engine, catalogue.get(base.catalogue_name), base.python, opt_level=opt_level
         )
         build_args["BUILDER_IMAGE"] = builder.reference
         inputs["builder"] = builder.image_id

@@ -165,6 +165,7 @@ def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
             "PYTHONDONTWRITEBYTECODE": "1",
             "BASEBENCH_APP_DIR": CONTAINER_APP_DIR,
             **job.allocator.environment,
+            **ctx.injection(base).environment(),
         },
         volumes={
             str(RUNTIME_DIR): {"bind": CONTAINER_BENCH_DIR, "mode": "ro"},
@@ -230,6 +231,11 @@ def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
         f"{p}container_hostname": container_hostname(base),
         f"{p}pyperf_warnings": " | ".join(job.warnings) or "none",
     }
+    injected = ctx.injection(base).work_factor
+    if injected != 1.0:
+        # A known slowdown (basebench validate); the effective factor, after rounding the
+        # loops, is in the workload's own metadata (basebench_work_factor_effective).
+        meta[f"{p}injected_work_factor"] = injected
     # The compile flags each side had: the report can tell libc from flags with them.
     for key in ("opt_level", "cflags", "configure_args", "ldflags", "cc", "python.version"):
         value = labels.get(label(key), "")
@@ -357,5 +363,8 @@ def run_runtime(
 
 
 def measure(ctx: RunContext) -> None:
-    # An empty list in the configuration means every allocator the image can have.
-    run_runtime(ctx, allocators=ctx.config.allocators or None)
+    # Empty lists in the configuration mean every workload of the manifest, and every
+    # allocator the image can have.
+    names = set(ctx.config.workloads)
+    workloads = [w for w in load_manifest() if not names or w.name in names]
+    run_runtime(ctx, workloads=workloads, allocators=ctx.config.allocators or None)

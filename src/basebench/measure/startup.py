@@ -18,10 +18,13 @@ STDLIB_MODULES = "asyncio, decimal, email.mime.text, json, sqlite3, ssl, urllib.
 APP_MODULES = ("django", "numpy", "pandas", "lxml.etree", "cryptography", "PIL.Image", "orjson")
 
 
-def commands_for(image: ImageUnderTest) -> dict[str, list[str]]:
+def commands_for(image: ImageUnderTest, delay_s: float = 0.0) -> dict[str, list[str]]:
+    """The timed commands of ``image``; ``delay_s`` > 0 makes each sleep that long first (a
+    known slowdown for ``basebench validate``)."""
+    sleep = f"import time; time.sleep({delay_s!r})\n" if delay_s else ""
     commands = {
-        PASS: ["python3", "-c", "pass"],
-        IMPORT_STDLIB: ["python3", "-c", f"import {STDLIB_MODULES}"],
+        PASS: ["python3", "-c", sleep + "pass"],
+        IMPORT_STDLIB: ["python3", "-c", f"{sleep}import {STDLIB_MODULES}"],
     }
     if image.role != "base":
         # Import what the image has of the heavy packages; fail loudly if none is there.
@@ -31,15 +34,21 @@ def commands_for(image: ImageUnderTest) -> dict[str, list[str]]:
             "assert names, 'none of the heavy packages is installed'\n"
             "[i.import_module(n) for n in names]\n"
         )
-        commands[IMPORT_APP] = ["python3", "-c", script]
+        commands[IMPORT_APP] = ["python3", "-c", sleep + script]
     return commands
+
+
+def _key(image: ImageUnderTest) -> tuple[str, str, str]:
+    # One image may stand under two variant names (basebench validate's A/A pair): each name
+    # is measured on its own.
+    return (image.reference, image.base.variant, image.role)
 
 
 def measure(ctx: RunContext) -> None:
     rounds = max(1, ctx.config.startup_rounds)
-    images = list({image.reference: image for image in ctx.images}.values())
-    samples: dict[tuple[str, str], list[float]] = {}
-    broken: set[tuple[str, str]] = set()
+    images = list({_key(image): image for image in ctx.images}.values())
+    samples: dict[tuple[tuple[str, str, str], str], list[float]] = {}
+    broken: set[tuple[tuple[str, str, str], str]] = set()
     with ctx.step("startup", f"{len(images)} images × {rounds} rounds"):
         for round_index in range(rounds):
             # A host probe per round: the load this group ran under, for `compare`.
@@ -47,15 +56,13 @@ def measure(ctx: RunContext) -> None:
             # Rotate the order each round: no image is always first after an idle period.
             shift = round_index % len(images)
             for image in images[shift:] + images[:shift]:
-                for name, command in commands_for(image).items():
-                    key = (image.reference, name)
+                delay = ctx.injection(image.base).startup_delay_s
+                for name, command in commands_for(image, delay).items():
+                    key = (_key(image), name)
                     if key in broken:
                         continue
                     result = ctx.engine.run(
-                        image.reference,
-                        command,
-                        kind="workload",
-                        limits=ctx.limits,
+                        image.reference, command, kind="workload", limits=ctx.limits
                     )
                     if result.exit_code != 0:
                         broken.add(key)
@@ -63,18 +70,28 @@ def measure(ctx: RunContext) -> None:
                         continue
                     samples.setdefault(key, []).append(result.seconds)
     for image in images:
-        rows = [
-            Measurement(
-                "startup",
-                name,
-                "wall_time",
-                "s",
-                samples[(image.reference, name)],
-                ctx.tags(image.base, strategy=image.strategy),
-                detail=image.role,
-            )
-            for name in commands_for(image)
-            if (image.reference, name) in samples
-        ]
-        if rows:
-            ctx.run.write_measurements(f"startup-{image.role}-{ctx.label(image.base)}", rows)
+        _write(ctx, image, samples)
+
+
+def _write(
+    ctx: RunContext,
+    image: ImageUnderTest,
+    samples: dict[tuple[tuple[str, str, str], str], list[float]],
+) -> None:
+    delay = ctx.injection(image.base).startup_delay_s
+    detail = image.role + (f"; injected delay {delay * 1000:g} ms" if delay else "")
+    rows = [
+        Measurement(
+            "startup",
+            name,
+            "wall_time",
+            "s",
+            samples[(_key(image), name)],
+            ctx.tags(image.base, strategy=image.strategy),
+            detail=detail,
+        )
+        for name in commands_for(image)
+        if (_key(image), name) in samples
+    ]
+    if rows:
+        ctx.run.write_measurements(f"startup-{image.role}-{ctx.label(image.base)}", rows)
