@@ -27,9 +27,17 @@ class Group:
     #: Where its section stands in the report: the order a reader asks the questions, which is
     #: not the order groups run in.
     report_rank: int
-    #: Timings that move when the host is busier or slower (``compare`` widens their
-    #: thresholds by the host probes' drift); sizes and counts do not.
-    host_sensitive: bool
+    #: The host probe that measures this group's kind of timing: CPU_PROBE (a pinned
+    #: pure-Python loop) for work on the CPU, CONTAINER_PROBE (``docker run`` of ``true``) for
+    #: container starts, "" for groups whose values do not move with the host (sizes).
+    #: ``compare`` widens a timing's threshold by that probe's drift between the runs (when
+    #: significant), and judges the metrics of a group without a probe by the factor alone.
+    host_probe: str
+
+
+#: Names of the host probes (their stored metrics are in :mod:`basebench.results`).
+CPU_PROBE = "cpu"
+CONTAINER_PROBE = "container"
 
 
 # The order groups run in, whatever order a profile lists them: builds first, because size
@@ -40,42 +48,42 @@ GROUPS: tuple[Group, ...] = (
         "basebench.measure.builds:measure",
         "basebench.report.sections:build_and_install",
         report_rank=0,
-        host_sensitive=True,
+        host_probe=CPU_PROBE,
     ),
     Group(
         "install",
         "basebench.measure.installs:measure",
         "basebench.report.sections:build_and_install",
         report_rank=1,
-        host_sensitive=True,
+        host_probe=CPU_PROBE,
     ),
     Group(
         "size",
         "basebench.measure.sizes:measure",
         "basebench.report.sections:size",
         report_rank=3,
-        host_sensitive=False,
+        host_probe="",
     ),
     Group(
         "startup",
         "basebench.measure.startup:measure",
         "basebench.report.sections:startup",
         report_rank=4,
-        host_sensitive=True,
+        host_probe=CONTAINER_PROBE,
     ),
     Group(
         "runtime",
         "basebench.measure.runtime:measure",
         "basebench.report.sections:runtime",
         report_rank=2,
-        host_sensitive=True,
+        host_probe=CPU_PROBE,
     ),
     Group(
         "http",
         "basebench.measure.http:measure",
         "basebench.report.sections:http",
         report_rank=5,
-        host_sensitive=True,
+        host_probe=CPU_PROBE,
     ),
 )
 

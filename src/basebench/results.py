@@ -15,6 +15,7 @@ a run that is interrupted keeps everything it finished, and two runs never share
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import secrets
@@ -44,12 +45,19 @@ TIDY_COLUMNS = (
     "value",
     "unit",
     "sample",
+    #: The unit of replication the value belongs to: a container invocation for pyperf files
+    #: (several processes and values each), else the value's own repetition (round = sample).
+    "round",
     "detail",
 )
 # pyperf metadata keys under which the tags travel inside pyperf JSON files.
 PYPERF_TAG_PREFIX = "basebench_"
 #: pyperf metadata (after the prefix): the file's run count after each round, e.g. "4,7,10,13".
 ROUND_RUNS_KEY = "round_runs"
+#: pyperf metadata (after the prefix) of files written before ROUND_RUNS_KEY: how many rounds.
+ROUNDS_KEY = "rounds"
+#: pyperf metadata (after the prefix): ``pyperf check``'s warnings on the file, "none" if none.
+PYPERF_WARNINGS_KEY = "pyperf_warnings"
 
 # Host probes (see :mod:`basebench.measure._host_probe`) are stored as rows of this group, one
 # benchmark per measurement group they were taken in. The name predates the word "host probe"
@@ -299,6 +307,7 @@ def read_run_meta(run_dir: Path) -> dict[str, Any]:
 
 
 def _rows_from_measurements(run: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    # Each value is one repetition (a build, an install, a start-up, a load test): its own round.
     for row in data.get("rows", []):
         for i, value in enumerate(row["values"]):
             yield {
@@ -310,8 +319,34 @@ def _rows_from_measurements(run: str, data: Mapping[str, Any]) -> Iterator[dict[
                 "value": float(value),
                 "unit": row["unit"],
                 "sample": i,
+                "round": i,
                 "detail": row.get("detail", ""),
             }
+
+
+def pyperf_run_rounds(runs: Sequence[bool], metadata: Mapping[str, Any]) -> list[int]:
+    """The round (container invocation) of each pyperf run; ``runs[i]``: run i has values.
+
+    ``basebench_round_runs`` gives the file's run count after each round (calibration runs,
+    which have no values, count too). Older files only say how many rounds
+    (``basebench_rounds``): the runs with values are split evenly, in order, into that many,
+    and a run without values joins the round of the next run with values. Without either,
+    each run is its own round.
+    """
+    cumulative = str(metadata.get(f"{PYPERF_TAG_PREFIX}{ROUND_RUNS_KEY}", "") or "")
+    if cumulative.strip():
+        ends = [int(part) for part in cumulative.split(",") if part.strip()]
+        return [bisect.bisect_right(ends, i) for i in range(len(runs))]
+    count = int(metadata.get(f"{PYPERF_TAG_PREFIX}{ROUNDS_KEY}", 0) or 0)
+    valued = [i for i, has_values in enumerate(runs) if has_values]
+    if count <= 0 or not valued:
+        return list(range(len(runs)))
+    round_of = {run: j * count // len(valued) for j, run in enumerate(valued)}
+    rounds, following = [0] * len(runs), count - 1
+    for i in reversed(range(len(runs))):
+        following = round_of.get(i, following)
+        rounds[i] = following
+    return rounds
 
 
 def _rows_from_pyperf(run: str, path: Path) -> Iterator[dict[str, Any]]:
@@ -321,30 +356,42 @@ def _rows_from_pyperf(run: str, path: Path) -> Iterator[dict[str, Any]]:
     for bench in suite.get_benchmarks():
         meta = bench.get_metadata()
         tags = {k: str(meta.get(f"{PYPERF_TAG_PREFIX}{k}", "")) for k in TAG_COLUMNS}
-        group = str(meta.get(f"{PYPERF_TAG_PREFIX}group", "runtime"))
+        # pyperf's own stability warnings ride with every row of the file they concern.
+        warnings = str(meta.get(f"{PYPERF_TAG_PREFIX}{PYPERF_WARNINGS_KEY}", ""))
+        base = {
+            "run": run,
+            "group": str(meta.get(f"{PYPERF_TAG_PREFIX}group", "runtime")),
+            "benchmark": bench.get_name(),
+            **tags,
+            "detail": "" if warnings in ("", "none") else warnings,
+        }
         unit = bench.get_unit()
-        unit_name = {"second": "s", "byte": "bytes", "integer": "count"}.get(unit, unit)
-        base = {"run": run, "group": group, "benchmark": bench.get_name(), **tags, "detail": ""}
-        for i, value in enumerate(bench.get_values()):
+        runs = bench.get_runs()
+        rounds = pyperf_run_rounds([bool(r.values) for r in runs], meta)
+        values = [(v, k) for r, k in zip(runs, rounds, strict=True) for v in r.values]
+        for i, (value, round_id) in enumerate(values):
             yield {
                 **base,
                 "metric": "time" if unit == "second" else unit,
                 "value": float(value),
-                "unit": unit_name,
+                "unit": {"second": "s", "byte": "bytes", "integer": "count"}.get(unit, unit),
                 "sample": i,
+                "round": round_id,
             }
-        rss = [r.get_metadata().get("mem_max_rss") for r in bench.get_runs()]
-        for i, value in enumerate(v for v in rss if v):
+        rss = [(r.get_metadata().get("mem_max_rss"), k) for r, k in zip(runs, rounds, strict=True)]
+        for i, (value, round_id) in enumerate((v, k) for v, k in rss if v):
             yield {
                 **base,
                 "metric": "mem_max_rss",
                 "value": float(value),
                 "unit": "bytes",
                 "sample": i,
+                "round": round_id,
             }
 
 
 def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    # Each timed value is one repetition of the step: its own round.
     for bench in data.get("benchmarks", []):
         extra = bench.get("extra_info", {})
         stats = bench.get("stats", {})
@@ -363,6 +410,7 @@ def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[d
                 "value": float(value),
                 "unit": "s",
                 "sample": i,
+                "round": i,
             }
         # Numbers that are not a time (download time measured separately, sizes...).
         for key, value in (extra.get("metrics") or {}).items():
@@ -372,6 +420,7 @@ def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[d
                 "value": float(value["value"]),
                 "unit": value["unit"],
                 "sample": 0,
+                "round": 0,
             }
 
 
@@ -404,4 +453,5 @@ def load_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
     frame["value"] = frame["value"].astype(float)
     frame["sample"] = frame["sample"].astype(int)
+    frame["round"] = frame["round"].astype(int)
     return frame

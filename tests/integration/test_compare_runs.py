@@ -52,7 +52,10 @@ def test_same_images_pass_at_the_default_factor(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "0 regression(s) beyond 1.10×" in out
+    # Start-up repeats every measurement 15 times: each metric is tested, none left untested.
+    assert "\n- 0 untested:" in out and "Correction: Holm over the" in out
     assert "Host drift" in out and "container starts ran" in out
+    assert "Applied to:" in out and "startup timings: container-start probe drift" in out
 
 
 def test_a_slowed_run_fails(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,6 +64,8 @@ def test_a_slowed_run_fails(runs: dict[str, Path], capsys: pytest.CaptureFixture
     assert code == 1, out
     regressed = [line for line in out.splitlines() if line.startswith("| regressed |")]
     assert any("import stdlib" in line for line in regressed), out
+    # Decided by the round test, corrected: a p-value in both columns, not "untested".
+    assert all("untested" not in line for line in regressed), out
     # The chart and the Markdown go next to the new run's report.
     report = runs["slowed"] / "report"
     assert (report / f"compare-{runs['first'].name}.png").stat().st_size > 1_000

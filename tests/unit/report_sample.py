@@ -44,25 +44,16 @@ def _wheel(variant: str, package: str) -> tuple[str, float, int]:
     return "wheel:musllinux_1_2_x86_64", 4.5, 0
 
 
-def synthetic_frame(
-    run: str = "synthetic-1",
-    *,
-    pythons: Sequence[str] = ("3.13",),
-    seed: int = 1,
-    slowdown: float = 1.0,
-    base_source: str = "local",
-    samples: int = 10,
-    host_slowdown: float | None = 1.0,
-) -> pd.DataFrame:
-    """One run's tidy frame; ``slowdown`` scales every time (for regression tests).
+class _Rows:
+    """The rows of one synthetic run, drawn from one random generator in a fixed order."""
 
-    ``host_slowdown`` scales the host probes (a busier host); None leaves them out, as in
-    runs made before basebench took them.
-    """
-    rng = np.random.default_rng(seed)
-    rows: list[dict[str, Any]] = []
+    def __init__(self, run: str, base_source: str, seed: int) -> None:
+        self.run, self.base_source = run, base_source
+        self.rng = np.random.default_rng(seed)
+        self.rows: list[dict[str, Any]] = []
 
     def add(
+        self,
         group: str,
         benchmark: str,
         variant: str,
@@ -76,177 +67,150 @@ def synthetic_frame(
         detail: str = "",
     ) -> None:
         for i, value in enumerate(vals):
-            rows.append(
+            self.rows.append(
                 {
-                    "run": run,
+                    "run": self.run,
                     "group": group,
                     "benchmark": benchmark,
                     "variant": variant,
                     "python": python,
                     "libc": VARIANTS[variant],
-                    "base_source": base_source,
+                    "base_source": self.base_source,
                     "strategy": strategy,
                     "allocator": allocator,
                     "metric": metric,
                     "value": float(value),
                     "unit": unit,
                     "sample": i,
+                    "round": i,
                     "detail": detail,
                 }
             )
 
-    def noisy(center: float, n: int, rel: float = 0.03) -> list[float]:
-        return [float(x) for x in center * (1.0 + rng.normal(0.0, rel, n))]
+    def noisy(self, center: float, n: int, rel: float = 0.03) -> list[float]:
+        return [float(x) for x in center * (1.0 + self.rng.normal(0.0, rel, n))]
 
+
+def synthetic_frame(
+    run: str = "synthetic-1",
+    *,
+    pythons: Sequence[str] = ("3.13",),
+    seed: int = 1,
+    slowdown: float = 1.0,
+    base_source: str = "local",
+    samples: int = 10,
+    host_slowdown: float | None = 1.0,
+) -> pd.DataFrame:
+    """One run's tidy frame; ``slowdown`` scales every time (for regression tests).
+
+    Every value is its own round (as basebench's own measurements are). ``host_slowdown``
+    scales the host probes (a busier host); None leaves them out, as in runs made before
+    basebench took them.
+    """
+    out = _Rows(run, base_source, seed)
     for python in pythons:
-        py_factor = 0.95 if python >= "3.14" else 1.0
-        for variant, libc in VARIANTS.items():
-            musl = libc == "musl"
-            full = variant == "trixie"
-            for strategy, factor in STRATEGIES.items():
-                center = 60.0 * factor * (1.8 if musl else 1.0) * (1.2 if full else 1.0)
-                add(
-                    "build",
-                    strategy,
-                    variant,
-                    python,
-                    "wall_time",
-                    noisy(center * slowdown, 5, 0.05),
-                    "s",
-                    strategy=strategy,
-                )
-            for package in PACKAGES:
-                detail, seconds, failed = _wheel(variant, package)
-                add(
-                    "install",
-                    package,
-                    variant,
-                    python,
-                    "wall_time",
-                    noisy(seconds * slowdown, 3, 0.05),
-                    "s",
-                    detail=detail,
-                )
-                add("install", package, variant, python, "failed", [failed], "", detail=detail)
-            os_mb = {"slim-trixie": 28.0, "trixie": 330.0, "alpine3.23": 3.6}[variant]
-            py_mb = 14.0 if musl else 16.0
-            for role, app_mb in (
-                ("base", 0.0),
-                ("app:multistage", 38.0),
-                ("app:single-full", 61.0),
-            ):
-                compressed = (os_mb + py_mb + app_mb) * 1e6
-                add("size", role, variant, python, "compressed", [compressed], "bytes")
-                add("size", role, variant, python, "uncompressed", [compressed * 2.6], "bytes")
-                add("size", role, variant, python, "layers", [4 + (3 if app_mb else 0)], "count")
-                add("size", role, variant, python, "wasted", [1.5e6 if app_mb else 0.0], "bytes")
-                for kind, mb in (("os", os_mb), ("python", py_mb), ("app", app_mb)):
-                    if mb:
-                        add(
-                            "size",
-                            role,
-                            variant,
-                            python,
-                            "layer_compressed",
-                            [mb * 1e6],
-                            "bytes",
-                            detail=kind,
-                        )
-            add(
-                "startup",
-                "python -c pass",
-                variant,
-                python,
-                "wall_time",
-                noisy(0.018 * (0.9 if musl else 1.0) * slowdown, 20, 0.08),
-                "s",
-            )
-            add(
-                "startup",
-                "import heavy",
-                variant,
-                python,
-                "wall_time",
-                noisy(0.32 * (1.1 if musl else 1.0) * slowdown, 20, 0.06),
-                "s",
-            )
-            for allocator in ("pymalloc", "mimalloc"):
-                for workload, musl_penalty in WORKLOADS.items():
-                    penalty = musl_penalty if musl and allocator == "pymalloc" else 1.0
-                    if allocator == "mimalloc":
-                        penalty *= 0.97
-                    add(
-                        "runtime",
-                        workload,
-                        variant,
-                        python,
-                        "time",
-                        noisy(0.25 * penalty * py_factor * slowdown, samples, 0.02),
-                        "s",
-                        allocator=allocator,
-                    )
-                    add(
-                        "runtime",
-                        workload,
-                        variant,
-                        python,
-                        "mem_max_rss",
-                        noisy(48e6 * (1.08 if allocator == "mimalloc" else 1.0), 3, 0.01),
-                        "bytes",
-                        allocator=allocator,
-                    )
-            add(
-                "http",
-                "uwsgi",
-                variant,
-                python,
-                "requests_per_s",
-                noisy(2400.0 / (1.15 if musl else 1.0) / slowdown, 5, 0.04),
-                "req/s",
-            )
-            add(
-                "http",
-                "uwsgi",
-                variant,
-                python,
-                "latency_p50_ms",
-                noisy(3.1 * (1.1 if musl else 1.0) * slowdown, 5, 0.05),
-                "ms",
-            )
-            add(
-                "http",
-                "uwsgi",
-                variant,
-                python,
-                "latency_p99_ms",
-                noisy(9.5 * (1.2 if musl else 1.0) * slowdown, 5, 0.08),
-                "ms",
-            )
+        for variant in VARIANTS:
+            _builds_and_installs(out, python, variant, slowdown)
+            _sizes(out, python, variant)
+            _startup(out, python, variant, slowdown)
+            _runtime(out, python, variant, slowdown, samples)
+            _http(out, python, variant, slowdown)
     if host_slowdown is not None:
-        for group in ("build", "install", "size", "startup", "runtime", "http"):
-            probes = {
-                (PROBE_METRIC, "s", "cpus 1, 120000 iterations"): noisy(
-                    0.023 * host_slowdown, 12, 0.03
-                ),
-                (CONTAINER_PROBE_METRIC, "s", "true"): noisy(0.35 * host_slowdown, 4, 0.05),
-                (LOAD_METRIC, "load", ""): noisy(0.6 * host_slowdown, 4, 0.2),
-            }
-            for (metric, unit, detail), vals in probes.items():
-                for i, value in enumerate(vals):
-                    rows.append(
-                        {
-                            "run": run,
-                            "group": CALIBRATION_GROUP,
-                            "benchmark": group,
-                            **dict.fromkeys(TAG_COLUMNS, ""),
-                            "metric": metric,
-                            "value": value,
-                            "unit": unit,
-                            "sample": i,
-                            "detail": detail,
-                        }
-                    )
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+        _probes(out, host_slowdown)
+    return pd.DataFrame(out.rows, columns=list(COLUMNS))
+
+
+def _builds_and_installs(out: _Rows, python: str, variant: str, slowdown: float) -> None:
+    musl, full = VARIANTS[variant] == "musl", variant == "trixie"
+    for strategy, factor in STRATEGIES.items():
+        center = 60.0 * factor * (1.8 if musl else 1.0) * (1.2 if full else 1.0)
+        times = out.noisy(center * slowdown, 5, 0.05)
+        out.add("build", strategy, variant, python, "wall_time", times, "s", strategy=strategy)
+    for package in PACKAGES:
+        detail, seconds, failed = _wheel(variant, package)
+        times = out.noisy(seconds * slowdown, 3, 0.05)
+        out.add("install", package, variant, python, "wall_time", times, "s", detail=detail)
+        out.add("install", package, variant, python, "failed", [failed], "", detail=detail)
+
+
+def _sizes(out: _Rows, python: str, variant: str) -> None:
+    musl = VARIANTS[variant] == "musl"
+    os_mb = {"slim-trixie": 28.0, "trixie": 330.0, "alpine3.23": 3.6}[variant]
+    py_mb = 14.0 if musl else 16.0
+    for role, app_mb in (("base", 0.0), ("app:multistage", 38.0), ("app:single-full", 61.0)):
+        compressed = (os_mb + py_mb + app_mb) * 1e6
+        out.add("size", role, variant, python, "compressed", [compressed], "bytes")
+        out.add("size", role, variant, python, "uncompressed", [compressed * 2.6], "bytes")
+        out.add("size", role, variant, python, "layers", [4 + (3 if app_mb else 0)], "count")
+        out.add("size", role, variant, python, "wasted", [1.5e6 if app_mb else 0.0], "bytes")
+        for kind, mb in (("os", os_mb), ("python", py_mb), ("app", app_mb)):
+            if mb:
+                metric = "layer_compressed"
+                out.add("size", role, variant, python, metric, [mb * 1e6], "bytes", detail=kind)
+
+
+def _startup(out: _Rows, python: str, variant: str, slowdown: float) -> None:
+    musl = VARIANTS[variant] == "musl"
+    for command, seconds, musl_factor, rel in (
+        ("python -c pass", 0.018, 0.9, 0.08),
+        ("import heavy", 0.32, 1.1, 0.06),
+    ):
+        times = out.noisy(seconds * (musl_factor if musl else 1.0) * slowdown, 20, rel)
+        out.add("startup", command, variant, python, "wall_time", times, "s")
+
+
+def _runtime(out: _Rows, python: str, variant: str, slowdown: float, samples: int) -> None:
+    musl = VARIANTS[variant] == "musl"
+    py_factor = 0.95 if python >= "3.14" else 1.0
+    for allocator in ("pymalloc", "mimalloc"):
+        for workload, musl_penalty in WORKLOADS.items():
+            penalty = musl_penalty if musl and allocator == "pymalloc" else 1.0
+            if allocator == "mimalloc":
+                penalty *= 0.97
+            times = out.noisy(0.25 * penalty * py_factor * slowdown, samples, 0.02)
+            out.add("runtime", workload, variant, python, "time", times, "s", allocator=allocator)
+            rss = out.noisy(48e6 * (1.08 if allocator == "mimalloc" else 1.0), 3, 0.01)
+            metric = "mem_max_rss"
+            out.add("runtime", workload, variant, python, metric, rss, "bytes", allocator=allocator)
+
+
+def _http(out: _Rows, python: str, variant: str, slowdown: float) -> None:
+    musl = VARIANTS[variant] == "musl"
+    rates = out.noisy(2400.0 / (1.15 if musl else 1.0) / slowdown, 5, 0.04)
+    out.add("http", "uwsgi", variant, python, "requests_per_s", rates, "req/s")
+    for metric, ms, musl_factor, rel in (
+        ("latency_p50_ms", 3.1, 1.1, 0.05),
+        ("latency_p99_ms", 9.5, 1.2, 0.08),
+    ):
+        latencies = out.noisy(ms * (musl_factor if musl else 1.0) * slowdown, 5, rel)
+        out.add("http", "uwsgi", variant, python, metric, latencies, "ms")
+
+
+def _probes(out: _Rows, host_slowdown: float) -> None:
+    for group in ("build", "install", "size", "startup", "runtime", "http"):
+        probes = {
+            (PROBE_METRIC, "s", "cpus 1, 120000 iterations"): out.noisy(
+                0.023 * host_slowdown, 12, 0.03
+            ),
+            (CONTAINER_PROBE_METRIC, "s", "true"): out.noisy(0.35 * host_slowdown, 4, 0.05),
+            (LOAD_METRIC, "load", ""): out.noisy(0.6 * host_slowdown, 4, 0.2),
+        }
+        for (metric, unit, detail), vals in probes.items():
+            for i, value in enumerate(vals):
+                out.rows.append(
+                    {
+                        "run": out.run,
+                        "group": CALIBRATION_GROUP,
+                        "benchmark": group,
+                        **dict.fromkeys(TAG_COLUMNS, ""),
+                        "metric": metric,
+                        "value": value,
+                        "unit": unit,
+                        "sample": i,
+                        "round": i,
+                        "detail": detail,
+                    }
+                )
 
 
 def synthetic_meta(

@@ -16,16 +16,21 @@ from basebench.commands import compare as command
 from basebench.errors import UserError
 from basebench.report.compare import (
     IMPROVED,
+    NOT_SIGNIFICANT,
+    PROBE_METRIC_OF,
     REGRESSED,
     UNCHANGED,
+    UNTESTED,
     WITHIN_DRIFT,
     HostDrift,
     compare_frames,
     compare_runs,
     decide,
     host_drifts,
+    is_exact,
     parse_pair,
     threshold_for,
+    thresholds_for,
 )
 from basebench.report.frame import normalise
 from basebench.results import CONTAINER_PROBE_METRIC
@@ -134,15 +139,44 @@ def test_pair_python_via_cli(tmp_path: Path) -> None:
         parse_pair("3.13")
 
 
-def test_few_samples_decided_by_factor_alone() -> None:
+def test_exact_metrics_are_decided_by_the_factor_alone() -> None:
+    # One size per image: not a sample of a noisy process. An image that grew 20 % has grown.
     base = sample.synthetic_frame("base")
     new = base.copy()
     grow = (new["group"] == "size") & (new["metric"] == "compressed")
     new.loc[grow, "value"] *= 1.2
+    shrink = (new["group"] == "size") & (new["metric"] == "uncompressed")
+    new.loc[shrink, "value"] *= 0.8
     rows, _, _ = compare_frames(base, new)
-    sizes = [r for r in rows if r.group == "size" and r.metric == "compressed"]
-    assert sizes and all(r.status == REGRESSED and not r.tested for r in sizes)
-    assert all(math.isnan(r.p_value) for r in sizes)
+    by_metric = {(r.metric, r.status) for r in rows if r.group == "size"}
+    assert ("compressed", REGRESSED) in by_metric and ("uncompressed", IMPROVED) in by_metric
+    sizes = [r for r in rows if r.group == "size"]
+    assert all(r.exact and not r.tested and math.isnan(r.p_value) for r in sizes)
+    assert {r.status for r in sizes if r.metric == "layers"} == {UNCHANGED}
+    # Counts and sizes anywhere are exact; timings of a group with a probe are not.
+    assert is_exact("runtime", "bytes") and is_exact("install", "") and is_exact("size", "s")
+    assert not is_exact("startup", "s") and not is_exact("http", "req/s")
+
+
+def test_untested_never_regresses_and_strict_counts_it(tmp_path: Path) -> None:
+    # Installs are timed once per package here: 50 % slower, but one value says nothing.
+    base_frame = sample.synthetic_frame("base", seed=1)
+    new_frame = sample.synthetic_frame("new", seed=1)
+    slower = (new_frame["group"] == "install") & (new_frame["metric"] == "wall_time")
+    new_frame.loc[slower, "value"] *= 1.5
+    keep_one = (base_frame["group"] != "install") | (base_frame["sample"] == 0)
+    base = sample.write_run(tmp_path / "base", base_frame[keep_one], sample.synthetic_meta())
+    keep_one = (new_frame["group"] != "install") | (new_frame["sample"] == 0)
+    new = sample.write_run(tmp_path / "new", new_frame[keep_one], sample.synthetic_meta("new"))
+    comparison = compare_runs(base, new)
+    installs = [r for r in comparison.rows if r.group == "install" and r.metric == "wall_time"]
+    assert installs and {r.status for r in installs} == {UNTESTED}
+    assert all(r.rounds == (1, 1) and not r.tested and math.isnan(r.p_adjusted) for r in installs)
+    assert not comparison.regressions and comparison.exit_code == 0
+    assert len(comparison.untested_beyond) == len(installs)
+    assert run_cli(str(base), str(new)) == 0
+    assert run_cli(str(base), str(new), "--strict") == 1
+    assert compare_runs(base, new, strict=True).exit_code == 1
 
 
 def test_new_install_failure_is_a_regression() -> None:
@@ -157,16 +191,27 @@ def test_new_install_failure_is_a_regression() -> None:
 
 
 def test_decide_needs_significance_and_factor() -> None:
-    assert decide(1.5, 0.001, True, 1.1) == REGRESSED
-    assert decide(1.5, 0.4, True, 1.1) == "n.s."
-    assert decide(1.05, 0.001, True, 1.1) == UNCHANGED
-    assert decide(0.5, 0.001, True, 1.1) == IMPROVED
-    assert decide(1.5, math.nan, False, 1.1) == REGRESSED
-    # Host drift widened the threshold to 1.6: a significant 1.5x is the host's, not a regression.
-    assert decide(1.5, 0.001, True, 1.6, 1.1) == WITHIN_DRIFT
-    assert decide(1.5, 0.4, True, 1.6, 1.1) == "n.s."
-    assert decide(1.7, 0.001, True, 1.6, 1.1) == REGRESSED
-    assert decide(0.7, 0.001, True, 1.6, 1.1) == WITHIN_DRIFT
+    assert decide(1.5, factor=1.1, p_adjusted=0.001) == REGRESSED
+    assert decide(1.5, factor=1.1, p_adjusted=0.4) == NOT_SIGNIFICANT
+    assert decide(1.05, factor=1.1, p_adjusted=0.001) == UNCHANGED
+    assert decide(0.5, factor=1.1, p_adjusted=0.001) == IMPROVED
+    # Untested (no p-value): never a regression, whatever the ratio.
+    assert decide(1.5, factor=1.1) == UNTESTED
+    assert decide(1.0, factor=1.1) == UNTESTED
+    # Exact: the factor alone.
+    assert decide(1.2, factor=1.1, exact=True) == REGRESSED
+    assert decide(0.8, factor=1.1, exact=True) == IMPROVED
+    assert decide(1.05, factor=1.1, exact=True) == UNCHANGED
+    # A slower host widened the regression threshold to 1.6: a significant 1.5x is the host's.
+    slow_host = (1.6, 1.1)
+    assert decide(1.5, factor=1.1, p_adjusted=0.001, thresholds=slow_host) == WITHIN_DRIFT
+    assert decide(1.5, factor=1.1, p_adjusted=0.4, thresholds=slow_host) == NOT_SIGNIFICANT
+    assert decide(1.7, factor=1.1, p_adjusted=0.001, thresholds=slow_host) == REGRESSED
+    # ... but a slower host cannot fake an improvement: that threshold stays at the factor.
+    assert decide(0.7, factor=1.1, p_adjusted=0.001, thresholds=slow_host) == IMPROVED
+    fast_host = (1.1, 1.6)
+    assert decide(0.7, factor=1.1, p_adjusted=0.001, thresholds=fast_host) == WITHIN_DRIFT
+    assert decide(1.2, factor=1.1, p_adjusted=0.001, thresholds=fast_host) == REGRESSED
 
 
 def test_bad_factor_is_a_user_error() -> None:
@@ -252,42 +297,69 @@ def test_host_drift_widens_timings_only() -> None:
 def test_drift_per_group_falls_back_to_the_whole_run() -> None:
     base = sample.synthetic_frame("base", seed=1)
     new = sample.synthetic_frame("new", seed=2)
-    # Only the start-up group ran on a busy host.
+    # Only the start-up group ran on a busy host (both probes, as a busy host would show).
     during_startup = (new["group"] == CALIBRATION_GROUP) & (new["benchmark"] == "startup")
-    new.loc[during_startup & (new["metric"] == PROBE_METRIC), "value"] *= 1.5
+    new.loc[
+        during_startup & new["metric"].isin([PROBE_METRIC, CONTAINER_PROBE_METRIC]), "value"
+    ] *= 1.5
     drifts = host_drifts(normalise(base), normalise(new))
     cpu = {d.group: d for d in drifts if d.probe == PROBE_METRIC}
-    assert cpu["startup"].ratio == pytest.approx(1.5, rel=0.05)
+    starts = {d.group: d for d in drifts if d.probe == CONTAINER_PROBE_METRIC}
+    assert cpu["startup"].ratio == pytest.approx(1.5, rel=0.05) and cpu["startup"].significant
     assert cpu["build"].ratio == pytest.approx(1.0, abs=0.05)
-    assert threshold_for("startup", "s", 1.1, drifts) == pytest.approx(1.65, rel=0.05)
-    assert threshold_for("http", "req/s", 1.1, drifts) < 1.25
+    assert starts["startup"].ratio == pytest.approx(1.5, rel=0.1) and starts["startup"].significant
+    # Start-up is judged against container starts during start-up, the others do not move.
+    assert threshold_for("startup", "s", 1.1, drifts) == pytest.approx(
+        1.1 * starts["startup"].ratio
+    )
+    assert threshold_for("http", "req/s", 1.1, drifts) < 1.2
     assert threshold_for("size", "bytes", 1.1, drifts) == 1.1
-    # A group without probes on both sides takes the run-wide drift of each probe.
+    # A group without probes on both sides takes the run-wide drift of its probe, if significant.
     rest = [d for d in drifts if d.group != "runtime"]
-    whole = max(d.allowance for d in rest if d.group == "")
-    assert threshold_for("runtime", "s", 1.1, rest) == pytest.approx(1.1 * whole)
+    assert threshold_for("runtime", "s", 1.1, rest) == pytest.approx(1.1 * cpu[""].slower)
     assert threshold_for("runtime", "s", 1.1, []) == 1.1
-    # The container probe counts too: the larger drift of the two sets the threshold.
-    slow_starts = [HostDrift("startup", CONTAINER_PROBE_METRIC, 1.4, 0.001, 20, 20)]
-    assert threshold_for("startup", "s", 1.1, [*drifts, *slow_starts]) == pytest.approx(1.65, 0.05)
-    assert threshold_for("build", "s", 1.1, slow_starts) == 1.1
-    # A faster host widens too: small changes are then as unknowable as on a slower one.
+
+
+def test_drift_is_applied_only_when_significant_and_in_the_faking_direction() -> None:
+    noisy = HostDrift("", PROBE_METRIC, 1.3, 0.2, 30, 30)
+    assert not noisy.significant and (noisy.slower, noisy.faster) == (1.0, 1.0)
+    assert thresholds_for("runtime", "s", 1.1, [noisy]) == (1.1, 1.1)
+    slower = HostDrift("", PROBE_METRIC, 1.3, 0.001, 30, 30)
+    # A slower host fakes regressions: only the regression threshold widens.
+    assert thresholds_for("runtime", "s", 1.1, [slower]) == pytest.approx((1.1 * 1.3, 1.1))
     faster = HostDrift("", PROBE_METRIC, 0.8, 0.001, 30, 30)
-    assert faster.allowance == pytest.approx(1.25)
+    assert thresholds_for("runtime", "s", 1.1, [faster]) == pytest.approx((1.1, 1.1 / 0.8))
+    # Each group is held to its own probe: start-up to container starts, not the CPU loop.
+    assert thresholds_for("startup", "s", 1.1, [slower]) == (1.1, 1.1)
+    starts = HostDrift("startup", CONTAINER_PROBE_METRIC, 1.4, 0.001, 20, 20)
+    assert threshold_for("startup", "s", 1.1, [slower, starts]) == pytest.approx(1.1 * 1.4)
+    assert threshold_for("build", "s", 1.1, [starts]) == 1.1
 
 
-def test_only_host_sensitive_groups_widen_their_timings() -> None:
-    # The registry says which groups' timings move with host speed; the unit says which
-    # metrics are timings. Both must hold for the host drift to widen the threshold.
+def test_a_faster_host_cannot_hide_a_regression() -> None:
+    # The new run's host was 30 % faster and its images 25 % slower: the host cannot have
+    # made them slower, so the regression threshold stays at the factor.
+    base = sample.synthetic_frame("base", seed=1)
+    new = sample.synthetic_frame("new", seed=2, slowdown=1.25, host_slowdown=0.7)
+    rows, _, _ = compare_frames(base, new)
+    runtime = [r for r in rows if r.group == "runtime" and r.metric == "time"]
+    assert runtime and all(r.threshold == 1.1 for r in runtime)
+    assert all(r.improve_threshold == pytest.approx(1.1 / 0.7, rel=0.05) for r in runtime)
+    assert all(r.status == REGRESSED for r in runtime)
+
+
+def test_every_group_names_a_known_probe() -> None:
+    # The registry says which probe measures a group's kind of timing; "" = none (exact).
+    for entry in groups.GROUPS:
+        assert entry.host_probe in ("", *PROBE_METRIC_OF), entry
+    startup, size, runtime = groups.group("startup"), groups.group("size"), groups.group("runtime")
+    assert startup is not None and PROBE_METRIC_OF[startup.host_probe] == CONTAINER_PROBE_METRIC
+    assert runtime is not None and PROBE_METRIC_OF[runtime.host_probe] == PROBE_METRIC
+    assert size is not None and size.host_probe == ""
     drifts = [HostDrift("", PROBE_METRIC, 1.3, 0.001, 30, 30)]
-    startup, size = groups.group("startup"), groups.group("size")
-    assert startup is not None and startup.host_sensitive
-    assert size is not None and not size.host_sensitive
-    assert threshold_for("startup", "s", 1.1, drifts) == pytest.approx(1.1 * 1.3)
     assert threshold_for("http", "req/s", 1.1, drifts) == pytest.approx(1.1 * 1.3)
     assert threshold_for("size", "s", 1.1, drifts) == 1.1
-    assert threshold_for("startup", "bytes", 1.1, drifts) == 1.1
-    assert threshold_for("size", "bytes", 1.1, drifts) == 1.1
+    assert threshold_for("runtime", "bytes", 1.1, drifts) == 1.1
 
 
 def test_compare_runs_decides_without_writing(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import report_sample as sample
@@ -21,7 +22,7 @@ from basebench.errors import UserError
 from basebench.report import make_report, render_report
 from basebench.report.analysis import recommend, summarise
 from basebench.report.frame import COLUMNS, label_configs, normalise
-from basebench.report.stats import mann_whitney_p, ratio_of_medians
+from basebench.report.stats import each_value_a_round, mann_whitney_p, ratio_of_medians
 
 CHART_STEMS = ("build-time", "install-heatmap", "runtime-ratio", "size", "startup", "http")
 SUMMARY_COLUMNS = [
@@ -31,7 +32,7 @@ SUMMARY_COLUMNS = [
     "Base image uncompressed",
     "Build time (fastest strategy)",
     "Install failures",
-    "Runtime vs slim-trixie [95 % CI]",
+    "Runtime vs slim-trixie [summary 95 % CI]",
     "Runtime verdict",
 ]
 SECTIONS = ["Summary", "Build and install", "Runtime", "Image size", "Start-up", "HTTP serving"]
@@ -154,7 +155,7 @@ def test_python_becomes_an_axis_when_a_run_spans_versions(tmp_path: Path) -> Non
     assert [r[0] for r in rows[1:]][:3] == ["3.13-slim-trixie", "3.13-trixie", "3.13-alpine3.23"]
     assert "3.14-alpine3.23" in [r[0] for r in rows[1:]]
     # Each Python's variants are measured against that Python's baseline.
-    assert rows[0][6] == "Runtime vs 3.13-slim-trixie, 3.14-slim-trixie [95 % CI]"
+    assert rows[0][6] == "Runtime vs 3.13-slim-trixie, 3.14-slim-trixie [summary 95 % CI]"
     markdown = result.markdown.read_text()
     runtime = markdown.split("## Runtime", 1)[1]
     assert "3.14-alpine3.23" in runtime
@@ -210,12 +211,19 @@ def test_missing_run_folder_is_a_user_error(tmp_path: Path) -> None:
 
 
 def test_ratio_interval_and_rank_test() -> None:
-    same = ratio_of_medians([([1.0, 1.01, 0.99, 1.0, 1.02], [1.0, 0.99, 1.01, 1.0, 0.98])])
-    assert same.has_ci and not same.significant
-    slower = ratio_of_medians([([1.3, 1.31, 1.29, 1.3, 1.32], [1.0, 0.99, 1.01, 1.0, 0.98])])
-    assert slower.significant and slower.low > 1.2
-    few = ratio_of_medians([([1.3], [1.0])])
-    assert few.estimate == pytest.approx(1.3) and not few.has_ci and not few.significant
+    def rounds(values: list[float]) -> list[np.ndarray]:
+        return each_value_a_round(values)
+
+    same = ratio_of_medians(
+        [(rounds([1.0, 1.01, 0.99, 1.0, 1.02]), rounds([1.0, 0.99, 1.01, 1.0, 0.98]))]
+    )
+    assert same.has_ci and not same.excludes_one
+    slower = ratio_of_medians(
+        [(rounds([1.3, 1.31, 1.29, 1.3, 1.32]), rounds([1.0, 0.99, 1.01, 1.0, 0.98]))]
+    )
+    assert slower.excludes_one and slower.low > 1.2
+    few = ratio_of_medians([(rounds([1.3]), rounds([1.0]))])
+    assert few.estimate == pytest.approx(1.3) and not few.has_ci and not few.excludes_one
     assert mann_whitney_p([1, 2, 3, 4], [10, 11, 12, 13]) < 0.05
     assert mann_whitney_p([1, 2], [3, 4]) != mann_whitney_p([1, 2], [3, 4])  # NaN: no test
 
@@ -275,3 +283,91 @@ def test_every_registered_group_has_its_section() -> None:
     for entry in groups.GROUPS:
         assert entry.section.startswith("basebench.report.sections:"), entry
         assert callable(groups.load(entry.section)), entry
+
+
+# --- rounds, tests and corrections in the report ----------------------------------------------
+
+
+def _runtime_section(markdown: str) -> str:
+    return markdown.split("## Runtime", 1)[1].split("## Image size", 1)[0]
+
+
+def test_runtime_table_shows_rounds_and_the_corrected_test(report: Path) -> None:
+    markdown = (report / "report.md").read_text()
+    rows = table_after(markdown, "## Runtime")
+    header = rows[0]
+    assert header[3:] == ["n (rounds)", "Median time", "Ratio [95 % CI]", "p (Holm)", "Verdict"]
+    alpine = next(r for r in rows if r[:3] == ["large_object_churn", "alpine3.23", "pymalloc"])
+    assert alpine[3] == "10" and "slower" in alpine[7] and float(alpine[6]) < 0.05
+    runtime = _runtime_section(markdown)
+    assert "Holm-adjusted over the 15 tested comparisons" in runtime
+
+
+def test_how_to_read_states_unit_n_test_correction_and_drift(report: Path) -> None:
+    markdown = (report / "report.md").read_text()
+    reading = markdown.split("### How to read this report", 1)[1].split("## Build", 1)[0]
+    for expected in (
+        "container round",
+        "one build, install, start-up or load test",
+        "- runtime `time`: 10 repetitions per series",
+        "- size: 1 repetition per series",
+        "Welch's t-test on the log of the per-round medians",
+        "Holm-adjusted",
+        "family-wise error",
+        "whatever the dependence",
+        "only when that drift is itself significant",
+        "startup timings against the container start",
+    ):
+        assert expected in reading, expected
+
+
+def test_single_values_have_no_spread(report: Path) -> None:
+    markdown = (report / "report.md").read_text()
+    rows = table_after(markdown, "## Image size")
+    assert rows[0][:3] == ["Benchmark", "Metric", "n"]
+    assert all(r[2] == "1" and "±" not in " ".join(r) for r in rows[1:])
+    startup = table_after(markdown, "## Start-up")
+    assert all(r[2] == "20" and "±" in r[3] for r in startup[1:])
+
+
+def test_too_few_rounds_are_untested_and_never_ranked(tmp_path: Path) -> None:
+    data = normalise(sample.synthetic_frame())
+    runtime = data["group"] == "runtime"
+    # Two containers of five values each: the values are many, the replicates two.
+    data.loc[runtime, "round"] = data.loc[runtime, "sample"] % 2
+    result = render_report(data, [sample.synthetic_meta()], tmp_path / "report")
+    markdown = result.markdown.read_text()
+    rows = table_after(markdown, "## Runtime")
+    verdicts = {r[7] for r in rows[1:] if r[7] != "reference"}
+    assert verdicts == {"untested (n = 2)"}
+    assert {r[3] for r in rows[1:]} == {"2 (10 values)"}
+    runtime_text = _runtime_section(markdown)
+    assert "Significantly slower, slowest first: none." in runtime_text
+    assert "Untested (not ranked): 15 of 15 comparisons, with 2 round(s)" in runtime_text
+    summary = {r[0]: r for r in table_after(markdown, "## Summary")[1:]}
+    assert summary["alpine3.23"][7] == "untested (n = 2)"
+
+
+def test_pyperf_warnings_reach_the_runtime_table(tmp_path: Path) -> None:
+    data = normalise(sample.synthetic_frame())
+    unstable = (
+        (data["group"] == "runtime")
+        & (data["benchmark"] == "json_roundtrip")
+        & (data["variant"] == "trixie")
+        & (data["allocator"] == "pymalloc")
+    )
+    data.loc[unstable, "detail"] = (
+        "WARNING: the benchmark result may be unstable | * the standard deviation (1.09 ms) "
+        "is 12% of the mean (9.40 ms)"
+    )
+    result = render_report(data, [sample.synthetic_meta()], tmp_path / "report")
+    runtime = _runtime_section(result.markdown.read_text())
+    row = next(
+        line for line in runtime.splitlines() if "| json_roundtrip | trixie | pymalloc" in line
+    )
+    assert "⚠1" in row
+    assert (
+        "- ⚠1 json_roundtrip · trixie · pymalloc: the standard deviation (1.09 ms) is 12% of "
+        "the mean (9.40 ms)"
+    ) in runtime
+    assert "⚠2" not in runtime

@@ -9,6 +9,9 @@ import pytest
 
 from basebench.errors import UserError
 from basebench.results import (
+    PYPERF_TAG_PREFIX,
+    ROUND_RUNS_KEY,
+    ROUNDS_KEY,
     TIDY_COLUMNS,
     Measurement,
     ResultExists,
@@ -17,6 +20,7 @@ from basebench.results import (
     atomic_write_json,
     finish_run,
     load_runs,
+    pyperf_run_rounds,
     read_run_meta,
 )
 
@@ -127,12 +131,15 @@ def test_loader_returns_one_tidy_frame_from_all_formats(store: ResultStore, tmp_
     assert set(frame["group"]) == {"size", "install", "runtime", "build"}
     install = frame[frame.group == "install"]
     assert list(install["value"]) == [3.0, 3.5] and list(install["sample"]) == [0, 1]
+    # One install, one build, one value: each its own round.
+    assert list(install["round"]) == [0, 1]
     assert install["detail"].iloc[0] == "wheel:manylinux_2_17_x86_64"
     runtime = frame[(frame.group == "runtime") & (frame.metric == "time")]
     assert len(runtime) == 1 and runtime["variant"].iloc[0] == "slim-trixie"
     build = frame[frame.group == "build"]
     assert set(build["metric"]) == {"wall_time", "image_bytes"}
     assert build[build.metric == "wall_time"]["strategy"].tolist() == ["single-full"] * 2
+    assert build[build.metric == "wall_time"]["round"].tolist() == [0, 1]
     assert (frame["run"] == run.run_id).all()
 
 
@@ -147,3 +154,77 @@ def test_loader_merges_runs_and_rejects_junk(store: ResultStore):
         load_runs([runs[0].dir])
     with pytest.raises(UserError, match="no run.json"):
         load_runs([runs[0].dir.parent])
+
+
+# --- the round of pyperf values: one container invocation ------------------------------------
+
+
+def _multi_round_pyperf(tmp_path: Path, metadata: dict[str, object]) -> Path:
+    """A pyperf file like the runtime group's: a calibration run (warmups only) and 2 rounds
+    of 3 processes x 2 values, made by hand (pyperf itself would take seconds)."""
+    base = {"name": "tiny", "unit": "second", **metadata}
+    runs = [
+        pyperf.Run(
+            [], warmups=[(1, 0.5)], metadata={**base, "mem_max_rss": 100}, collect_metadata=False
+        )
+    ]
+    for round_id in range(2):
+        for process in range(3):
+            level = 1.0 + round_id  # round 0 around 1 s, round 1 around 2 s
+            runs.append(
+                pyperf.Run(
+                    [level + 0.01 * process, level + 0.02 * process],
+                    warmups=[(1, level)],
+                    metadata={**base, "mem_max_rss": 200 + 10 * round_id + process},
+                    collect_metadata=False,
+                )
+            )
+    path = tmp_path / f"tiny-{len(metadata)}-{sorted(metadata)}.json"
+    pyperf.BenchmarkSuite([pyperf.Benchmark(runs)]).dump(str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        # Written by today's runtime group: runs after each round (the calibration counts).
+        {f"{PYPERF_TAG_PREFIX}{ROUND_RUNS_KEY}": "4,7", f"{PYPERF_TAG_PREFIX}{ROUNDS_KEY}": 2},
+        # Older files (every committed run): only the number of rounds.
+        {f"{PYPERF_TAG_PREFIX}{ROUNDS_KEY}": 2},
+    ],
+    ids=["round_runs", "rounds-only"],
+)
+def test_pyperf_values_carry_their_container_round(
+    store: ResultStore, tmp_path: Path, metadata: dict[str, object]
+) -> None:
+    run = store.create_run(config={}, host={})
+    run.add_pyperf_file(_multi_round_pyperf(tmp_path, metadata), "runtime-tiny", TAGS)
+    frame = load_runs([run.dir])
+    times = frame[frame.metric == "time"]
+    assert times["round"].tolist() == [0] * 6 + [1] * 6
+    assert times["sample"].tolist() == list(range(12))
+    assert (times.groupby("round")["value"].median() > [1.0, 2.0]).all()
+    rss = frame[frame.metric == "mem_max_rss"]
+    # The calibration run's peak RSS belongs to the first round, like the runs it calibrated.
+    assert rss["round"].tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert rss["value"].tolist() == [100, 200, 201, 202, 210, 211, 212]
+
+
+def test_pyperf_values_without_round_metadata_are_a_round_per_run(
+    store: ResultStore, tmp_path: Path
+) -> None:
+    run = store.create_run(config={}, host={})
+    run.add_pyperf_file(_multi_round_pyperf(tmp_path, {}), "runtime-tiny", TAGS)
+    times = load_runs([run.dir]).query("metric == 'time'")
+    assert times["round"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
+
+
+def test_pyperf_run_rounds() -> None:
+    key = f"{PYPERF_TAG_PREFIX}{ROUND_RUNS_KEY}"
+    # Uneven rounds, a calibration run in the first: what each round added.
+    assert pyperf_run_rounds([False, True, True, True, True], {key: "2,3,5"}) == [0, 0, 1, 2, 2]
+    # Runs with values split evenly into the rounds; one without joins the next round.
+    rounds = {f"{PYPERF_TAG_PREFIX}{ROUNDS_KEY}": 3}
+    assert pyperf_run_rounds([True] * 6, rounds) == [0, 0, 1, 1, 2, 2]
+    assert pyperf_run_rounds([False, True, True, False, True], rounds) == [0, 0, 1, 2, 2]
+    assert pyperf_run_rounds([True, True, False], {}) == [0, 1, 2]

@@ -9,9 +9,18 @@ from pathlib import Path
 from basebench.report.charts import comparison_chart
 from basebench.report.compare import Comparison, compare_runs, parse_pair
 from basebench.report.compare_doc import comparison_markdown
+from basebench.report.stats import MIN_ROUNDS
 from basebench.results import atomic_write_bytes
 
 HELP = "compare two runs metric by metric; exit 1 when one regressed beyond a factor"
+
+#: How the exit code counts, for --help.
+STRICT_HELP = (
+    f"also fail on untested metrics (fewer than {MIN_ROUNDS} rounds on a side) whose ratio is "
+    "beyond the "
+    "threshold; without it they are listed and counted, but only tested and exact metrics "
+    "set the exit code"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,9 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FACTOR",
         type=float,
         default=1.10,
-        help="a metric regressed when it is significantly worse by more than this factor "
-        "(default: %(default)s, i.e. 10 %%); for timings, times the host drift that the "
-        "runs' host probes measured",
+        help="a metric regressed when it is worse by more than this factor (default: "
+        "%(default)s, i.e. 10 %%) and, for timings, significantly so (Welch's t on per-round "
+        "medians, Holm-corrected); timings' thresholds are widened by a significant host "
+        "drift that the runs' host probes measured",
     )
     parser.add_argument(
         "--pair-python",
@@ -32,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="compare Python OLD in the baseline with Python NEW in the new run, e.g. 3.13:3.14",
     )
+    parser.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         args.new,
         factor=args.fail_on_regression,
         pair_python=parse_pair(args.pair_python),
+        strict=args.strict,
     )
     markdown = comparison_markdown(comparison)
     md_path = write_comparison(comparison, markdown, Path(args.new) / "report")
@@ -51,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"basebench compare: {len(comparison.regressions)} metric(s) regressed beyond "
             f"{comparison.factor:.2f}×",
+            file=sys.stderr,
+        )
+    if comparison.untested_beyond:
+        counted = "counted (--strict)" if comparison.strict else "not counted without --strict"
+        print(
+            f"basebench compare: {len(comparison.untested_beyond)} untested metric(s) beyond "
+            f"the threshold, {counted}",
             file=sys.stderr,
         )
     return comparison.exit_code

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from basebench.report.fmt import quantity
 from basebench.report.frame import Configs, default_allocator, reference_config
-from basebench.report.stats import Interval, Spread, ratio_of_medians, spread
+from basebench.report.stats import (
+    ALPHA,
+    MIN_ROUNDS,
+    FloatArray,
+    Interval,
+    Spread,
+    holm,
+    ratio_of_medians,
+    round_spread,
+    round_test,
+)
 
 #: A variant counts as "slower" in the recommendation only beyond this (and significant):
 #: 5 % is about what a team would notice and what repeated runs on shared machines resolve.
@@ -23,11 +33,36 @@ def values(frame: pd.DataFrame) -> np.ndarray:
     return frame["value"].to_numpy(dtype=np.float64)
 
 
+def rounds_of(frame: pd.DataFrame) -> list[FloatArray]:
+    """A series' values per round: the unit of replication (see :mod:`basebench.report.stats`).
+
+    Rounds are numbered within a run, so the run is part of the round's identity.
+    """
+    out = []
+    for _, sub in frame.groupby(["run", "round"], sort=True):
+        vals = values(sub)
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            out.append(vals)
+    return out
+
+
+def series_spread(frame: pd.DataFrame) -> Spread:
+    """Median and IQR over a series' rounds (of their medians), with n = rounds and values."""
+    return round_spread(rounds_of(frame))
+
+
 def select(frame: pd.DataFrame, **equals: str) -> pd.DataFrame:
     mask = pd.Series(True, index=frame.index)
     for column, wanted in equals.items():
         mask &= frame[column] == wanted
     return frame[mask]
+
+
+def warnings_of(frame: pd.DataFrame) -> str:
+    """pyperf's stability warnings on a runtime series ("" when it had none)."""
+    notes = [d for d in dict.fromkeys(frame["detail"].tolist()) if d]
+    return " | ".join(notes)
 
 
 @dataclass(frozen=True)
@@ -39,7 +74,28 @@ class RuntimeRatio:
     reference_allocator: str
     median: Spread
     unit: str
+    #: Hierarchical bootstrap, per comparison (not corrected for the family).
     interval: Interval
+    #: Welch's t on log per-round medians; NaN = untested (fewer than MIN_ROUNDS rounds).
+    p_value: float = math.nan
+    #: Holm-adjusted over every runtime ratio of the report: this decides "significant".
+    p_adjusted: float = math.nan
+    #: Rounds of (this series, the reference's series).
+    rounds: tuple[int, int] = (0, 0)
+    #: pyperf's stability warnings on this series ("" when none).
+    warnings: str = ""
+
+    @property
+    def tested(self) -> bool:
+        return not math.isnan(self.p_value)
+
+    @property
+    def significant(self) -> bool:
+        return self.tested and self.p_adjusted < ALPHA
+
+    @property
+    def least_rounds(self) -> int:
+        return min(self.rounds)
 
 
 def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
@@ -48,6 +104,7 @@ def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
     The reference is the baseline variant with CPython's default allocator, at the same Python:
     "alpine + mimalloc" is then read directly against what a team ships today, which is the
     question; the baseline's own allocator rows show what the allocator alone buys on glibc.
+    All the ratios of one report are one family: their p-values are Holm-adjusted together.
     """
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
     out: list[RuntimeRatio] = []
@@ -68,6 +125,7 @@ def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
             ]
             if den.empty:
                 continue
+            num_rounds, den_rounds = rounds_of(sub), rounds_of(den)
             out.append(
                 RuntimeRatio(
                     benchmark=str(benchmark),
@@ -75,12 +133,16 @@ def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
                     allocator=str(allocator),
                     reference=ref_label,
                     reference_allocator=ref_alloc,
-                    median=spread(values(sub)),
+                    median=round_spread(num_rounds),
                     unit=str(sub["unit"].iloc[0]),
-                    interval=ratio_of_medians([(values(sub), values(den))]),
+                    interval=ratio_of_medians([(num_rounds, den_rounds)]),
+                    p_value=round_test(num_rounds, den_rounds),
+                    rounds=(len(num_rounds), len(den_rounds)),
+                    warnings=warnings_of(sub),
                 )
             )
-    return out
+    adjusted = holm([r.p_value for r in out])
+    return [replace(r, p_adjusted=float(p)) for r, p in zip(out, adjusted, strict=True)]
 
 
 @dataclass
@@ -98,8 +160,15 @@ class SummaryRow:
     installs: int = 0
     failed: list[str] = field(default_factory=list)
     sdist: list[str] = field(default_factory=list)
+    #: The headline: geometric mean over workloads, with a (summary) bootstrap interval.
     runtime: Interval = field(default_factory=lambda: Interval(math.nan, math.nan, math.nan))
     workloads: int = 0
+    #: The fewest rounds of any series in the headline (below MIN_ROUNDS it has no interval).
+    runtime_rounds: int = 0
+
+    @property
+    def runtime_untested(self) -> bool:
+        return not self.is_reference and self.workloads > 0 and self.runtime_rounds < MIN_ROUNDS
 
 
 def _size(frame: pd.DataFrame, metric: str) -> tuple[float, str]:
@@ -152,37 +221,40 @@ def summarise(frame: pd.DataFrame, configs: Configs) -> list[SummaryRow]:
         if not builds.empty:
             # Build rows name the strategy in ``benchmark``. The fastest strategy is the one a
             # team would pick; the build section shows them all.
-            spreads = {str(name): spread(values(g)) for name, g in builds.groupby("benchmark")}
+            spreads = {str(name): series_spread(g) for name, g in builds.groupby("benchmark")}
             best = min(spreads, key=lambda k: spreads[k].median)
             row.build, row.build_strategy = spreads[best], best
         outcomes = install_outcomes(sub)
         row.installs = len(outcomes)
         row.failed = [p for p, o in outcomes.items() if o == "failed"]
         row.sdist = [p for p, o in outcomes.items() if o == "sdist"]
-        if ref is not None and not row.is_reference:
-            mine = [r for r in ratios if r.config == label]
-            if mine:
-                ref_alloc = mine[0].reference_allocator
-                # Summary = this variant as shipped (its default allocator) vs the reference.
-                alloc = default_allocator([r.allocator for r in mine])
-                pairs = []
-                ref_rows = runtime[(runtime["config"] == ref) & (runtime["allocator"] == ref_alloc)]
-                for r in mine:
-                    if r.allocator != alloc:
-                        continue
-                    num = runtime[
-                        (runtime["config"] == label)
-                        & (runtime["allocator"] == alloc)
-                        & (runtime["benchmark"] == r.benchmark)
-                    ]
-                    den = ref_rows[ref_rows["benchmark"] == r.benchmark]
-                    pairs.append((values(num), values(den)))
-                row.runtime = ratio_of_medians(pairs)
-                row.workloads = len(pairs)
-        elif row.is_reference:
+        if row.is_reference:
             row.runtime = Interval(1.0, 1.0, 1.0)
+        elif ref is not None:
+            _headline(row, [r for r in ratios if r.config == label], runtime)
         rows.append(row)
     return rows
+
+
+def _headline(row: SummaryRow, mine: Sequence[RuntimeRatio], runtime: pd.DataFrame) -> None:
+    """The variant as shipped (its default allocator) vs the reference, over all workloads."""
+    if not mine:
+        return
+    ref, ref_alloc = mine[0].reference, mine[0].reference_allocator
+    alloc = default_allocator([r.allocator for r in mine])
+    ref_rows = runtime[(runtime["config"] == ref) & (runtime["allocator"] == ref_alloc)]
+    own_rows = runtime[(runtime["config"] == row.config) & (runtime["allocator"] == alloc)]
+    pairs = [
+        (
+            rounds_of(own_rows[own_rows["benchmark"] == r.benchmark]),
+            rounds_of(ref_rows[ref_rows["benchmark"] == r.benchmark]),
+        )
+        for r in mine
+        if r.allocator == alloc
+    ]
+    row.runtime = ratio_of_medians(pairs)
+    row.workloads = len(pairs)
+    row.runtime_rounds = min((min(len(a), len(b)) for a, b in pairs), default=0)
 
 
 @dataclass(frozen=True)
@@ -223,9 +295,11 @@ def _problems(row: SummaryRow) -> list[str]:
             f"({', '.join(row.failed)})"
         )
     iv = row.runtime
-    if iv.significant and iv.estimate > RUNTIME_TOLERANCE:
+    # The headline is a summary over workloads: its interval, not a test, decides here.
+    if iv.excludes_one and iv.estimate > RUNTIME_TOLERANCE:
         issues.append(
-            f"runtime {iv.estimate:.2f}× the reference [95 % CI {iv.low:.2f}–{iv.high:.2f}]"
+            f"runtime {iv.estimate:.2f}× the reference over {row.workloads} workloads "
+            f"[summary 95 % CI {iv.low:.2f}–{iv.high:.2f}]"
         )
     return issues
 
@@ -267,17 +341,22 @@ def _runtime_reason(chosen: SummaryRow) -> str:
     iv = chosen.runtime
     if chosen.is_reference:
         return "it is the runtime reference the others are measured against"
-    if iv.significant and iv.estimate < 1.0:
+    if iv.excludes_one and iv.estimate < 1.0:
         return (
             f"its runtime is {iv.estimate:.2f}× the reference "
-            f"[95 % CI {iv.low:.2f}–{iv.high:.2f}], i.e. faster"
+            f"[summary 95 % CI {iv.low:.2f}–{iv.high:.2f}], i.e. faster"
         )
     if iv.has_ci:
         return (
             "its runtime is not distinguishable from the reference "
-            f"({iv.estimate:.2f}× [95 % CI {iv.low:.2f}–{iv.high:.2f}])"
+            f"({iv.estimate:.2f}× [summary 95 % CI {iv.low:.2f}–{iv.high:.2f}])"
         )
-    return "its runtime could not be compared (too few samples or no runtime data)"
+    if chosen.runtime_untested:
+        return (
+            f"its runtime is untested: {iv.estimate:.2f}× the reference, but with "
+            f"{chosen.runtime_rounds} round(s) per series (a test needs {MIN_ROUNDS})"
+        )
+    return "its runtime could not be compared (no runtime data)"
 
 
 def _other_line(row: SummaryRow, chosen: SummaryRow, problems: Sequence[str]) -> str:

@@ -21,8 +21,9 @@ from basebench.errors import UserError
 from basebench.report.analysis import SummaryRow, recommend, summarise
 from basebench.report.doc import Block, Bullets, Document, Heading, Para, Table, to_html
 from basebench.report.doc import to_markdown as doc_to_markdown
-from basebench.report.fmt import interval_text, quantity, spread_text, verdict
+from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
 from basebench.report.frame import COLUMNS, Configs, check_run_dirs, label_configs, normalise
+from basebench.report.reading import how_to_read
 from basebench.report.sections import ReportContext, metric_table
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
@@ -110,6 +111,7 @@ def build_document(
     summary = summary_table(rows, configs)
     doc.add(Heading("Summary"), summary)
     doc.add(*_recommendation_blocks(rows))
+    doc.add(*how_to_read(frame))
     doc.add(*group_sections(ReportContext(frame, configs, out, style)))
     doc.add(*_conditions_section(frame, metas, probes))
     return doc, summary
@@ -137,9 +139,10 @@ def _intro(frame: pd.DataFrame, configs: Configs, metas: Sequence[Mapping[str, A
     return (
         f"Compares {len(configs.order)} base image configuration(s): "
         f"{', '.join(f'`{c}`' for c in configs.order)}. Base images: **{world}** "
-        "(see Conditions). Every figure is a median over repeated, interleaved measurements; "
-        "comparisons are ratios with 95 % bootstrap confidence intervals, and a ratio whose "
-        "interval includes 1.0 is marked _n.s._ (not significant) and not ranked."
+        "(see Conditions). Every figure is a median over repeated, interleaved rounds; "
+        "runtime comparisons are ratios with 95 % bootstrap intervals, called faster or "
+        "slower only when a test on the rounds stays significant after Holm's correction "
+        "for all of them (see How to read this report)."
     )
 
 
@@ -159,13 +162,13 @@ def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
         "Base image uncompressed",
         "Build time (fastest strategy)",
         "Install failures",
-        f"Runtime vs {_reference_name(rows)} [95 % CI]",
+        f"Runtime vs {_reference_name(rows)} [summary 95 % CI]",
         "Runtime verdict",
     ]
     body = []
     for row in rows:
         if row.build is not None:
-            build = f"{spread_text(row.build, 's')} ({row.build_strategy})"
+            build = f"{spread_text(row.build, 's')} ({row.build_strategy}, n = {n_text(row.build)})"
         else:
             build = "–"
         if row.installs:
@@ -176,11 +179,7 @@ def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
                 failures += f"; {len(row.sdist)} from source"
         else:
             failures = "–"
-        if row.is_reference:
-            runtime, word = "1.00× (reference)", "reference"
-        else:
-            runtime = interval_text(row.runtime)
-            word = verdict(row.runtime)
+        runtime, word = _runtime_cells(row)
         body.append(
             [
                 row.config,
@@ -193,7 +192,26 @@ def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
                 word,
             ]
         )
-    return Table(columns, body, align=["l", "l", "r", "r", "r", "l", "r", "l"])
+    return Table(
+        columns,
+        body,
+        align=["l", "l", "r", "r", "r", "l", "r", "l"],
+        caption="runtime: this variant as shipped (its default allocator) against the "
+        "reference, as the geometric mean of the per-workload ratios, with a 95 % "
+        "hierarchical bootstrap interval: a summary (the per-workload verdicts, tested and "
+        "corrected, are in Runtime); n ≥ k: the fewest rounds of any series in it",
+    )
+
+
+def _runtime_cells(row: SummaryRow) -> tuple[str, str]:
+    """The headline ratio (a summary over workloads, with its interval) and its verdict."""
+    if row.is_reference:
+        return "1.00× (reference)", "reference"
+    if not row.workloads:
+        return "–", "no data"
+    text = f"{interval_text(row.runtime)} ({row.workloads} workloads, n ≥ {row.runtime_rounds})"
+    word = verdict(row.runtime.estimate, row.runtime.excludes_one, rounds=row.runtime_rounds)
+    return text, word
 
 
 def _recommendation_blocks(rows: Sequence[SummaryRow]) -> list[Block]:
@@ -215,15 +233,6 @@ def _recommendation_blocks(rows: Sequence[SummaryRow]) -> list[Block]:
             blocks += [Para("The other variants:"), Bullets(rec.others)]
     if not blocks:
         return [Para("_No configuration measured: no recommendation._")]
-    blocks.append(
-        Para(
-            "_How to read this: sizes are of the base image (the app images are in Image size); "
-            "build time is the median of the fastest build strategy ± half the interquartile "
-            "range; the runtime ratio is this variant's median pyperf time divided by the "
-            "reference's (geometric mean over workloads), with a 95 % bootstrap interval; "
-            "n.s. = the interval includes 1.0, so the difference is within noise._"
-        )
-    )
     return blocks
 
 

@@ -21,12 +21,21 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-from basebench.report.analysis import RuntimeRatio, install_outcomes, select, values
+from basebench.report.analysis import (
+    RuntimeRatio,
+    install_outcomes,
+    rounds_of,
+    select,
+    series_spread,
+    values,
+)
 from basebench.report.compare import (
     IMPROVED,
     NOT_SIGNIFICANT,
     REGRESSED,
+    STATUS_ORDER,
     UNCHANGED,
+    UNTESTED,
     WITHIN_DRIFT,
     Comparison,
     MetricComparison,
@@ -35,7 +44,7 @@ from basebench.report.compare import (
 from basebench.report.doc import Chart
 from basebench.report.fmt import MB, display_unit
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
-from basebench.report.stats import spread
+from basebench.report.stats import Spread, round_medians
 from basebench.report.style import STYLE, PlotStyle, new_figure, savefig, styled
 
 MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -62,10 +71,11 @@ def _present(order: Sequence[str], frame: pd.DataFrame) -> list[str]:
     return [c for c in order if c in have]
 
 
-def _iqr_errors(meds: list[float], q25: list[float], q75: list[float]) -> np.ndarray:
-    low = np.array(meds) - np.array(q25)
-    high = np.array(q75) - np.array(meds)
-    return np.vstack([np.nan_to_num(low), np.nan_to_num(high)])
+def _iqr_errors(spreads: Sequence[Spread]) -> np.ndarray:
+    """Whiskers from the quartiles; none (NaN) for a single round: one value has no spread."""
+    low = np.array([sp.median - sp.q25 if sp.n > 1 else np.nan for sp in spreads])
+    high = np.array([sp.q75 - sp.median if sp.n > 1 else np.nan for sp in spreads])
+    return np.vstack([low, high])
 
 
 def build_time(
@@ -83,22 +93,19 @@ def build_time(
         ax = axes[0][0]
         height = 0.8 / max(len(cfgs), 1)
         for i, cfg in enumerate(cfgs):
-            meds, q25, q75, ys = [], [], [], []
+            spreads, ys = [], []
             for j, strategy in enumerate(strategies):
                 sub = builds[(builds["config"] == cfg) & (builds["benchmark"] == strategy)]
                 if sub.empty:
                     continue
-                sp = spread(values(sub))
-                meds.append(sp.median)
-                q25.append(sp.q25)
-                q75.append(sp.q75)
+                spreads.append(series_spread(sub))
                 ys.append(j - 0.4 + height * (i + 0.5))
             color, _, hatch = look(configs, cfg, style)
             ax.barh(
                 ys,
-                meds,
+                [sp.median for sp in spreads],
                 height=height * 0.9,
-                xerr=_iqr_errors(meds, q25, q75),
+                xerr=_iqr_errors(spreads),
                 color=color,
                 hatch=hatch,
                 edgecolor="white",
@@ -107,7 +114,9 @@ def build_time(
             )
         ax.set_yticks(range(len(strategies)), strategies)
         ax.invert_yaxis()
-        ax.set_xlabel("build wall time (s), median; whiskers: interquartile range")
+        ax.set_xlabel(
+            "build wall time (s), median; whiskers: interquartile range (none for one build)"
+        )
         ax.set_title("Image build time per strategy")
         ax.grid(axis="y", visible=False)
         # Below the plot, never on top of a bar, however long the bars are.
@@ -344,8 +353,8 @@ def runtime_ratio(
             _ratio_panel(ax, panel, cfgs, workloads, configs, style)
             ax.set_title(f"allocator: {allocator}" if allocator else "runtime", loc="left")
         axes[-1][0].set_xlabel(
-            f"time relative to {_reference_text(ratios, configs)}  "
-            "(<1 faster, >1 slower; 95 % CI; hollow = n.s.)"
+            f"time relative to {_reference_text(ratios, configs)} (<1 faster, >1 slower)\n"
+            "bars: 95 % CI per comparison; hollow: not significant after Holm, or untested"
         )
         fig.legend(
             handles=_config_handles(cfgs, configs, style),
@@ -374,7 +383,7 @@ def _ratio_panel(
             match = [r for r in ratios if r.config == cfg and r.benchmark == workload]
             if not match:
                 continue
-            iv = match[0].interval
+            iv, significant = match[0].interval, match[0].significant
             y = j - 0.4 + step * (i + 0.5)
             color, marker, _ = look(configs, cfg, style)
             if iv.has_ci:
@@ -388,7 +397,8 @@ def _ratio_panel(
                     capsize=3,
                     zorder=2,
                 )
-            # Hollow marker = not significant: visible, but clearly not a ranking.
+            # Hollow marker = not significant after correction, or untested (then without an
+            # interval): visible, but clearly not a ranking.
             ax.plot(
                 iv.estimate,
                 y,
@@ -396,7 +406,7 @@ def _ratio_panel(
                 markersize=7,
                 zorder=3,
                 color=color,
-                markerfacecolor=color if iv.significant else "white",
+                markerfacecolor=color if significant else "white",
             )
     ax.set_yticks(range(len(workloads)), workloads)
     ax.set_ylim(len(workloads) - 0.5, -0.5)
@@ -460,41 +470,49 @@ def distribution_panels(
         flat = list(axes.flat)
         for ax, (benchmark, metric) in zip(flat, panels, strict=False):
             sub = frame[(frame["benchmark"] == benchmark) & (frame["metric"] == metric)]
-            unit = str(sub["unit"].iloc[0])
-            shown, divisor = display_unit(unit, float(np.median(values(sub))))
-            data, names = [], []
-            for cfg in cfgs:
-                vals = values(sub[sub["config"] == cfg]) / divisor
-                if vals.size:
-                    data.append(vals)
-                    names.append(cfg)
-            box = ax.boxplot(
-                data,
-                orientation="horizontal",
-                tick_labels=names,
-                patch_artist=True,
-                widths=0.6,
-                medianprops={"color": "#111111", "linewidth": 1.5},
-                flierprops={"markersize": 3},
-            )
-            for k, patch in enumerate(box["boxes"]):
-                color, _, hatch = look(configs, names[k], style)
-                patch.set_facecolor(color)
-                patch.set_hatch(hatch)
-                patch.set_alpha(0.75)
-            ax.invert_yaxis()
-            label = _metric_words(metric, shown)
-            ax.set_xlabel(f"{label} ({shown})" if shown else label)
-            ax.set_title(
-                benchmark if metric in ("wall_time", "time") else f"{benchmark}: {label}",
-                loc="left",
-            )
-            ax.grid(axis="y", visible=False)
+            _box_panel(ax, sub, cfgs, configs, style)
         for ax in flat[len(panels) :]:
             ax.set_visible(False)
         fig.suptitle(title)
         savefig(fig, out, stem, style)
     return Chart(stem, title)
+
+
+def _box_panel(
+    ax: Axes, sub: pd.DataFrame, cfgs: Sequence[str], configs: Configs, style: PlotStyle
+) -> None:
+    """One (benchmark, metric): a box per config over its rounds; a lone round is a point."""
+    benchmark, metric = str(sub["benchmark"].iloc[0]), str(sub["metric"].iloc[0])
+    unit = str(sub["unit"].iloc[0])
+    shown, divisor = display_unit(unit, float(np.median(values(sub))))
+    names = [cfg for cfg in cfgs if not sub[sub["config"] == cfg].empty]
+    data = [round_medians(rounds_of(sub[sub["config"] == cfg])) / divisor for cfg in names]
+    boxed = [k for k, d in enumerate(data) if d.size > 1]
+    box = ax.boxplot(
+        [data[k] for k in boxed],
+        positions=[k + 1 for k in boxed],
+        orientation="horizontal",
+        patch_artist=True,
+        widths=0.6,
+        medianprops={"color": "#111111", "linewidth": 1.5},
+        flierprops={"markersize": 3},
+    )
+    for k, patch in zip(boxed, box["boxes"], strict=True):
+        color, _, hatch = look(configs, names[k], style)
+        patch.set_facecolor(color)
+        patch.set_hatch(hatch)
+        patch.set_alpha(0.75)
+    for k, d in enumerate(data):
+        if d.size == 1:  # one round: its value, no box and no whiskers
+            ax.plot(d[0], k + 1, "D", color=look(configs, names[k], style)[0], markersize=6)
+    ax.set_yticks(range(1, len(names) + 1), names)
+    ax.set_ylim(len(names) + 0.5, 0.5)
+    label = _metric_words(metric, shown)
+    ax.set_xlabel(f"{label} ({shown})" if shown else label)
+    ax.set_title(
+        benchmark if metric in ("wall_time", "time") else f"{benchmark}: {label}", loc="left"
+    )
+    ax.grid(axis="y", visible=False)
 
 
 # --- basebench compare ----------------------------------------------------------------------
@@ -508,8 +526,13 @@ def comparison_chart(
     comparison: Comparison, out: Path, stem: str, style: PlotStyle = STYLE, limit: int = 30
 ) -> list[Path]:
     """Worse-ratio per metric on a log axis; the most changed ``limit`` metrics are shown."""
+    # Decided changes first (regressed, improved, within drift), then the largest of the rest.
     rows = sorted(
-        comparison.rows, key=lambda r: -abs(math.log(max(min(r.worse_ratio, 1e6), 1e-6)))
+        comparison.rows,
+        key=lambda r: (
+            STATUS_ORDER[r.status] > STATUS_ORDER[WITHIN_DRIFT],
+            -abs(math.log(max(min(r.worse_ratio, 1e6), 1e-6))),
+        ),
     )[:limit]
     rows.sort(key=severity)
     colours = _status_colours(style)
@@ -555,6 +578,7 @@ def _status_colours(style: PlotStyle) -> dict[str, str]:
         REGRESSED: "#D55E00",
         IMPROVED: "#009E73",
         WITHIN_DRIFT: "#CC79A7",
+        UNTESTED: "#E69F00",
         NOT_SIGNIFICANT: style.not_significant_color,
         UNCHANGED: "#0072B2",
     }
@@ -567,10 +591,16 @@ def _ratio_span(rows: Sequence[MetricComparison], factor: float) -> tuple[float,
     drawn to scale up to RATIO_CLAMP, and anything beyond is pinned to the edge, labelled.
     """
     finite = [r.worse_ratio for r in rows if 0 < r.worse_ratio < math.inf]
-    thresholds = {factor, *(r.threshold for r in rows)}
-    high = min(max([*finite, *thresholds]), RATIO_CLAMP) * 1.08
-    low = max(min([*finite, *(1.0 / t for t in thresholds)]), 1.0 / RATIO_CLAMP) / 1.08
+    edges = [x for r in rows for x in _threshold_marks(r)]
+    high = min(max([*finite, *edges, factor]), RATIO_CLAMP) * 1.08
+    low = max(min([*finite, *edges, 1.0 / factor]), 1.0 / RATIO_CLAMP) / 1.08
     return low, high
+
+
+def _threshold_marks(row: MetricComparison) -> list[float]:
+    """Where this row's thresholds stand on the worse-ratio axis (regression, improvement)."""
+    improve = row.threshold if math.isnan(row.improve_threshold) else row.improve_threshold
+    return [row.threshold, 1.0 / improve]
 
 
 def _draw_comparison_row(
@@ -582,7 +612,8 @@ def _draw_comparison_row(
     colours: dict[str, str],
     style: PlotStyle,
 ) -> None:
-    """One metric: a line from 1× to its ratio, hollow when untested; clamped ones labelled."""
+    """One metric: a line from 1× to its ratio, hollow when untested, square when exact;
+    clamped ones labelled."""
     low, high = span
     colour = colours[row.status]
     ratio = min(max(row.worse_ratio, low), high)
@@ -590,15 +621,15 @@ def _draw_comparison_row(
     ax.plot(
         ratio,
         y,
-        "o",
+        "s" if row.exact else "o",
         color=colour,
-        markerfacecolor=colour if row.tested else "white",
+        markerfacecolor=colour if row.tested or row.exact else "white",
         clip_on=False,
     )
     if _widened(row, factor):
-        # This row's own threshold, widened by host drift.
-        for x in (row.threshold, 1.0 / row.threshold):
-            if low <= x <= high:
+        # This row's own thresholds, widened by host drift (on the side it could fake).
+        for x in _threshold_marks(row):
+            if low <= x <= high and abs(math.log(x)) > math.log(factor) * 1.005:
                 ax.plot(x, y, "|", color=colours[REGRESSED], markersize=9)
     if ratio != row.worse_ratio:
         ax.annotate(
@@ -632,14 +663,19 @@ def _ratio_axis(ax: Axes, low: float, high: float, factor: float) -> None:
 
 def _status_legend(ax: Axes, rows: Sequence[MetricComparison], colours: dict[str, str]) -> None:
     handles = [
-        ax.plot([], [], "o", color=c, label=s)[0]
+        ax.plot(
+            [],
+            [],
+            "o",
+            color=c,
+            markerfacecolor="white" if s == UNTESTED else c,
+            label=f"{s} (hollow)" if s == UNTESTED else s,
+        )[0]
         for s, c in colours.items()
         if any(r.status == s for r in rows)
     ]
-    if handles and not all(r.tested for r in rows):
-        handles.append(
-            ax.plot([], [], "o", color="#555555", markerfacecolor="white", label="no test")[0]
-        )
+    if handles and any(r.exact for r in rows):
+        handles.append(ax.plot([], [], "s", color="#555555", label="exact (factor alone)")[0])
     if handles:
         # Above the axes (constrained layout makes room for it); the bottom holds the
         # figure-wide axis label.
@@ -653,5 +689,5 @@ def _status_legend(ax: Axes, rows: Sequence[MetricComparison], colours: dict[str
 
 
 def _widened(row: MetricComparison, factor: float) -> bool:
-    """Whether host drift widened this row's threshold visibly beyond the factor."""
-    return row.threshold > factor * 1.005
+    """Whether host drift widened one of this row's thresholds visibly beyond the factor."""
+    return any(abs(math.log(x)) > math.log(factor) * 1.005 for x in _threshold_marks(row))

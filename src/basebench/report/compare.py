@@ -1,18 +1,26 @@
 """Compare two runs metric by metric, like ``asv compare``: significant AND beyond a factor.
 
-A metric regressed only when both hold: the Mann-Whitney U test says the two sample sets
-differ (p < 0.05; needs >= 3 samples per side) and the ratio of medians is beyond the
-threshold. The factor alone would flag noise; the test alone would flag 0.5 % changes nobody
-cares about.
+Each metric is one of three kinds:
+
+- **tested**: a timing or rate of a group that moves with the host (a noisy process). It
+  regressed when the round test (:func:`basebench.report.stats.round_test`: Welch's t on log
+  per-round medians) says the runs differ, after Holm's correction over every tested metric of
+  this comparison, AND the ratio of medians is beyond the threshold. The factor alone would
+  flag noise; the test alone would flag 0.5 % changes nobody cares about.
+- **untested**: such a metric with fewer than MIN_ROUNDS rounds on a side. Nothing can be
+  said about it: it is never a regression nor significant, and is counted on its own; only
+  ``--strict`` makes those beyond the threshold fail the comparison.
+- **exact**: not a sample of a noisy process (a size, a count, a failure flag, or any value of
+  a group without a host probe). The factor alone decides: an image that grew 20 % has grown.
 
 The test only knows the spread *inside* each run. Between two runs on a shared machine the
 host itself may have been busier, and then every timing moves together, significantly, with
 no change in the images. Each run therefore carries host probes (see
-:mod:`basebench.measure._host_probe`); for timings, the threshold is the factor times how much
-faster or slower the host ran its probe while that group was measured. A quiet host keeps the
-threshold at the factor; a host that was 20 % slower widens it to factor x 1.2, and the
-comparison says so. Sizes and counts do not depend on the host and keep the plain factor, and
-so do the timings of groups that :mod:`basebench.groups` marks as not host-sensitive.
+:mod:`basebench.measure._host_probe`), and each group names the probe that measures its kind
+of timing (:attr:`basebench.groups.Group.host_probe`). A timing's threshold is widened by that
+probe's drift (the group's own probes where it has enough, else the whole run's), only when the
+drift is significant, and only in the direction that could fake the change: a slower host
+widens the regression threshold, a faster one the improvement threshold.
 
 This module decides; :mod:`basebench.report.compare_doc` words the decision and
 :func:`basebench.report.charts.comparison_chart` draws it.
@@ -22,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +40,18 @@ import pandas as pd
 from basebench import groups
 from basebench.errors import UserError
 from basebench.report.frame import check_run_dirs, normalise
-from basebench.report.stats import ALPHA, MIN_SAMPLES, bigger_is_better, mann_whitney_p
+from basebench.report.stats import (
+    ALPHA,
+    bigger_is_better,
+    by_round,
+    holm,
+    mann_whitney_p,
+    round_medians,
+    round_test,
+)
 from basebench.results import (
     CONTAINER_PROBE_METRIC,
+    CPU_PROBE_METRIC,
     HOST_PROBE_GROUP,
     PROBE_METRICS,
     load_runs,
@@ -47,9 +64,26 @@ REGRESSED = "regressed"
 IMPROVED = "improved"
 NOT_SIGNIFICANT = "n.s."
 WITHIN_DRIFT = "within host drift"
+UNTESTED = "untested"
 UNCHANGED = "unchanged"
-#: Regressions first, then what got better, then noise.
-STATUS_ORDER = {REGRESSED: 0, IMPROVED: 1, WITHIN_DRIFT: 2, NOT_SIGNIFICANT: 3, UNCHANGED: 4}
+#: Regressions first, then what got better, then what cannot be told, then noise.
+STATUS_ORDER = {
+    REGRESSED: 0,
+    IMPROVED: 1,
+    WITHIN_DRIFT: 2,
+    UNTESTED: 3,
+    NOT_SIGNIFICANT: 4,
+    UNCHANGED: 5,
+}
+
+#: The stored metric of each probe a group can name (:attr:`basebench.groups.Group.host_probe`).
+PROBE_METRIC_OF = {
+    groups.CPU_PROBE: CPU_PROBE_METRIC,
+    groups.CONTAINER_PROBE: CONTAINER_PROBE_METRIC,
+}
+#: A group's own probes are used when each run has at least this many: fewer cannot reach
+#: p < 0.05 in a two-sided rank test (3 vs 3 gives at best p = 0.1).
+MIN_PROBES = 4
 
 
 @dataclass(frozen=True)
@@ -66,12 +100,23 @@ class MetricComparison:
     new_median: float
     #: new/baseline, inverted for bigger-is-better metrics: > 1 always means "worse".
     worse_ratio: float
+    #: The round test's p-value (NaN when untested or exact).
     p_value: float
     tested: bool
     status: str
-    #: The worse ratio beyond which this metric counts: the factor, times the host drift for
-    #: timings.
+    #: The worse ratio beyond which this metric counts as regressed: the factor, times a
+    #: significant slowdown of the host for timings.
     threshold: float
+    #: Beyond 1 / this it counts as improved: the factor, times a significant speed-up.
+    improve_threshold: float = math.nan
+    #: Holm-adjusted over the tested metrics of this comparison.
+    p_adjusted: float = math.nan
+    #: Decided by the factor alone (not a sample of a noisy process).
+    exact: bool = False
+    #: Rounds of (baseline, new).
+    rounds: tuple[int, int] = (0, 0)
+    #: Values of (baseline, new) (more than the rounds where a round holds several).
+    values: tuple[int, int] = (0, 0)
 
     @property
     def label(self) -> str:
@@ -80,32 +125,48 @@ class MetricComparison:
         parts += [p for p in (self.strategy, self.allocator) if p and p != self.benchmark]
         return " · ".join(parts) + f" · {self.metric}"
 
+    @property
+    def beyond_threshold(self) -> bool:
+        return self.worse_ratio > self.threshold
+
 
 @dataclass(frozen=True)
 class HostDrift:
     """How much slower (> 1) or faster (< 1) the host ran one probe in the new run."""
 
     group: str  # the group the probes were taken in; "" = all of the run's probes
-    probe: str  # PROBE_METRIC (CPU) or CONTAINER_PROBE_METRIC (container start)
+    probe: str  # CPU_PROBE_METRIC or CONTAINER_PROBE_METRIC (container start)
     ratio: float  # new / baseline median probe time
     p_value: float
     baseline_n: int
     new_n: int
 
     @property
-    def allowance(self) -> float:
-        # Applied whatever the p-value: widening by a drift that is only noise costs a
-        # percent or two of sensitivity, while ignoring a real one fails CI for nothing.
-        return max(self.ratio, 1.0 / self.ratio)
+    def significant(self) -> bool:
+        # Probe timings are many and independent: a drift the rank test cannot tell from
+        # noise is noise, and widening by it would hide real changes.
+        return self.p_value < ALPHA
+
+    @property
+    def slower(self) -> float:
+        """Widening of the regression threshold: a significantly slower host fakes regressions."""
+        return self.ratio if self.significant and self.ratio > 1.0 else 1.0
+
+    @property
+    def faster(self) -> float:
+        """Widening of the improvement threshold: a significantly faster host fakes gains."""
+        return 1.0 / self.ratio if self.significant and self.ratio < 1.0 else 1.0
 
     def describe(self) -> str:
         where = f"while {self.group} ran" if self.group else "over the whole run"
         what = "container starts" if self.probe == CONTAINER_PROBE_METRIC else "the host's CPU"
+        size = max(self.ratio, 1.0 / self.ratio)
         direction = "slower" if self.ratio >= 1.0 else "faster"
         p_text = f"p = {self.p_value:.2g}" if not math.isnan(self.p_value) else "no test"
+        verdict = "significant" if self.significant else "not significant, not applied"
         return (
-            f"{where}, {what} ran {self.allowance:.2f}× {direction} (probe median "
-            f"ratio {self.ratio:.3f}, {p_text}; {self.baseline_n} vs {self.new_n} timings)"
+            f"{where}, {what} ran {size:.2f}× {direction} (probe median ratio "
+            f"{self.ratio:.3f}, {p_text}, {verdict}; {self.baseline_n} vs {self.new_n} timings)"
         )
 
 
@@ -117,11 +178,25 @@ def is_timing(unit: str) -> bool:
     return unit in TIME_UNITS or unit.endswith("/s")
 
 
-def moves_with_host(group: str, unit: str) -> bool:
-    """Whether host drift widens this metric's threshold: a timing of a group whose timings
-    the registry says move with host speed (a group it does not know is not widened)."""
+#: Not timings, yet samples of a noisy process: peak RSS differs between worker processes of
+#: one image (arena and GC timing), so it is tested like a timing (without host drift).
+SAMPLED_METRICS = frozenset({"mem_max_rss"})
+
+
+def is_exact(group: str, unit: str, metric: str = "") -> bool:
+    """Not a sample of a noisy process: a size, count or flag, or a group without a probe."""
+    if metric in SAMPLED_METRICS:
+        return False
     entry = groups.group(group)
-    return entry is not None and entry.host_sensitive and is_timing(unit)
+    return not is_timing(unit) or (entry is not None and not entry.host_probe)
+
+
+def probe_for(group: str, unit: str) -> str | None:
+    """The probe metric whose drift can fake a change in this metric (None: no widening)."""
+    entry = groups.group(group)
+    if entry is None or is_exact(group, unit):
+        return None
+    return PROBE_METRIC_OF.get(entry.host_probe)
 
 
 def host_drifts(baseline: pd.DataFrame, new: pd.DataFrame) -> list[HostDrift]:
@@ -145,7 +220,7 @@ def host_drifts(baseline: pd.DataFrame, new: pd.DataFrame) -> list[HostDrift]:
             b_vals = b["value"].to_numpy(dtype=np.float64)
             n_vals = n["value"].to_numpy(dtype=np.float64)
             # Too few probes (a group of one short step) say less than the whole run's.
-            if group and min(b_vals.size, n_vals.size) < MIN_SAMPLES:
+            if group and min(b_vals.size, n_vals.size) < MIN_PROBES:
                 continue
             b_med, n_med = float(np.median(b_vals)), float(np.median(n_vals))
             if b_med <= 0 or n_med <= 0:
@@ -155,19 +230,29 @@ def host_drifts(baseline: pd.DataFrame, new: pd.DataFrame) -> list[HostDrift]:
     return drifts
 
 
+def drift_for(group: str, unit: str, drifts: Sequence[HostDrift]) -> HostDrift | None:
+    """The drift that bears on this metric: its probe's, during its group, else the run's."""
+    probe = probe_for(group, unit)
+    if probe is None:
+        return None
+    mine = {d.group: d for d in drifts if d.probe == probe}
+    return mine.get(group) or mine.get("")
+
+
+def thresholds_for(
+    group: str, unit: str, factor: float, drifts: Sequence[HostDrift]
+) -> tuple[float, float]:
+    """(regression, improvement) thresholds of a worse-ratio: the factor, each widened only by
+    a significant drift in the direction that could fake it (:func:`drift_for`)."""
+    drift = drift_for(group, unit, drifts)
+    if drift is None:
+        return factor, factor
+    return factor * drift.slower, factor * drift.faster
+
+
 def threshold_for(group: str, unit: str, factor: float, drifts: Sequence[HostDrift]) -> float:
-    """The factor, widened for host-sensitive timings (:func:`moves_with_host`) by the largest
-    drift of any probe during ``group`` (or over the whole run where the group has too few
-    probes of that kind)."""
-    if not moves_with_host(group, unit):
-        return factor
-    allowance = 1.0
-    for probe in PROBE_METRICS:
-        mine = {d.group: d for d in drifts if d.probe == probe}
-        drift = mine.get(group) or mine.get("")
-        if drift is not None:
-            allowance = max(allowance, drift.allowance)
-    return factor * allowance
+    """The regression threshold alone (see :func:`thresholds_for`)."""
+    return thresholds_for(group, unit, factor, drifts)[0]
 
 
 @dataclass(frozen=True)
@@ -180,14 +265,39 @@ class Comparison:
     only_new: int
     warnings: list[str]
     drifts: list[HostDrift]
+    #: ``--strict``: untested metrics beyond their threshold fail the comparison too.
+    strict: bool = False
 
     @property
     def regressions(self) -> list[MetricComparison]:
+        """Tested metrics significantly beyond the threshold, and exact ones beyond the factor."""
         return [r for r in self.rows if r.status == REGRESSED]
 
     @property
+    def untested(self) -> list[MetricComparison]:
+        return [r for r in self.rows if r.status == UNTESTED]
+
+    @property
+    def untested_beyond(self) -> list[MetricComparison]:
+        """Untested metrics whose ratio is beyond the regression threshold."""
+        return [r for r in self.untested if r.beyond_threshold]
+
+    @property
+    def tested(self) -> list[MetricComparison]:
+        return [r for r in self.rows if r.tested]
+
+    @property
+    def exact(self) -> list[MetricComparison]:
+        return [r for r in self.rows if r.exact]
+
+    @property
+    def failures(self) -> list[MetricComparison]:
+        """What the exit code counts."""
+        return self.regressions + (self.untested_beyond if self.strict else [])
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.regressions else 0
+        return 1 if self.failures else 0
 
 
 def parse_pair(text: str | None) -> tuple[str, str] | None:
@@ -211,16 +321,29 @@ def _worse_ratio(metric: str, base: float, new: float) -> float:
 
 
 def decide(
-    ratio: float, p_value: float, tested: bool, threshold: float, factor: float | None = None
+    ratio: float,
+    *,
+    factor: float,
+    exact: bool = False,
+    p_adjusted: float = math.nan,
+    thresholds: tuple[float, float] | None = None,
 ) -> str:
-    """The status of one metric; ``threshold`` is ``factor`` widened by host drift (if any)."""
-    factor = threshold if factor is None else factor
-    significant = (not tested) or p_value < ALPHA
-    if significant and ratio > threshold:
-        return REGRESSED
-    if significant and ratio < 1.0 / threshold:
-        return IMPROVED
+    """The status of one metric.
+
+    ``thresholds`` are (regression, improvement), the factor widened by host drift (if any);
+    ``p_adjusted`` is the Holm-adjusted round test, NaN when untested.
+    """
+    regress, improve = thresholds or (factor, factor)
     beyond_factor = ratio > factor or ratio < 1.0 / factor
+    if exact:
+        return REGRESSED if ratio > factor else IMPROVED if ratio < 1.0 / factor else UNCHANGED
+    if math.isnan(p_adjusted):
+        return UNTESTED
+    significant = p_adjusted < ALPHA
+    if significant and ratio > regress:
+        return REGRESSED
+    if significant and ratio < 1.0 / improve:
+        return IMPROVED
     if significant and beyond_factor:
         # A real change by the test, but no bigger than the host's own drift between the runs.
         return WITHIN_DRIFT
@@ -253,7 +376,8 @@ def compare_frames(
 ) -> tuple[list[MetricComparison], int, int]:
     """Line up identical keys in both frames and decide each; returns (rows, only_b, only_n).
 
-    ``drifts`` defaults to what the frames' own host probes say (:func:`host_drifts`).
+    ``drifts`` defaults to what the frames' own host probes say (:func:`host_drifts`). The
+    tested metrics are one family: their p-values are Holm-adjusted together.
     """
     if factor < 1.0:
         raise UserError(f"--fail-on-regression must be >= 1.0 (a ratio), got {factor}")
@@ -273,10 +397,23 @@ def compare_frames(
         row = _compare_one(key, base_groups[key], new_groups[key], factor, drifts)
         if row is not None:
             rows.append(row)
+    adjusted = holm([r.p_value if r.tested else math.nan for r in rows])
+    rows = [_decided(r, float(p), factor) for r, p in zip(rows, adjusted, strict=True)]
     rows.sort(key=lambda r: (*severity(r), r.label))
     only_b = len(set(base_groups) - set(new_groups))
     only_n = len(set(new_groups) - set(base_groups))
     return rows, only_b, only_n
+
+
+def _decided(row: MetricComparison, p_adjusted: float, factor: float) -> MetricComparison:
+    status = decide(
+        row.worse_ratio,
+        factor=factor,
+        exact=row.exact,
+        p_adjusted=p_adjusted,
+        thresholds=(row.threshold, row.improve_threshold),
+    )
+    return replace(row, p_adjusted=p_adjusted, status=status)
 
 
 def _pair_pythons(
@@ -304,19 +441,19 @@ def _compare_one(
     factor: float,
     drifts: Sequence[HostDrift],
 ) -> MetricComparison | None:
-    """The decision on one metric; None when a side has no finite value to compare."""
-    b_vals = base["value"].to_numpy(dtype=np.float64)
-    n_vals = new["value"].to_numpy(dtype=np.float64)
-    b_vals, n_vals = b_vals[np.isfinite(b_vals)], n_vals[np.isfinite(n_vals)]
-    if not b_vals.size or not n_vals.size:
+    """One metric, not yet decided; None when a side has no finite value to compare."""
+    b_rounds = by_round(base["value"].to_numpy(dtype=np.float64), base["round"].tolist())
+    n_rounds = by_round(new["value"].to_numpy(dtype=np.float64), new["round"].tolist())
+    if not b_rounds or not n_rounds:
         return None
-    b_med, n_med = float(np.median(b_vals)), float(np.median(n_vals))
+    # The median of the round medians: the same statistic the test and the report use.
+    b_med = float(np.median(round_medians(b_rounds)))
+    n_med = float(np.median(round_medians(n_rounds)))
     group, benchmark, variant, python, strategy, allocator, metric = key
-    ratio = _worse_ratio(metric, b_med, n_med)
-    p_value = mann_whitney_p(b_vals, n_vals)
-    tested = not math.isnan(p_value)
     unit = str(new["unit"].iloc[0])
-    threshold = threshold_for(group, unit, factor, drifts)
+    exact = is_exact(group, unit, metric)
+    p_value = math.nan if exact else round_test(b_rounds, n_rounds)
+    threshold, improve_threshold = thresholds_for(group, unit, factor, drifts)
     return MetricComparison(
         group=group,
         benchmark=benchmark,
@@ -328,11 +465,15 @@ def _compare_one(
         unit=unit,
         baseline_median=b_med,
         new_median=n_med,
-        worse_ratio=ratio,
+        worse_ratio=_worse_ratio(metric, b_med, n_med),
         p_value=p_value,
-        tested=tested,
-        status=decide(ratio, p_value, tested, threshold, factor),
+        tested=not math.isnan(p_value),
+        status=UNTESTED,
         threshold=threshold,
+        improve_threshold=improve_threshold,
+        exact=exact,
+        rounds=(len(b_rounds), len(n_rounds)),
+        values=(sum(r.size for r in b_rounds), sum(r.size for r in n_rounds)),
     )
 
 
@@ -375,15 +516,16 @@ def drift_warnings(drifts: Sequence[HostDrift], factor: float) -> list[str]:
         ]
     warnings = []
     for probe in PROBE_METRICS:
-        # The worst drift of each probe says enough; the comparison lists all of them.
-        worst = max(
-            (d for d in drifts if d.probe == probe), key=lambda d: d.allowance, default=None
-        )
-        if worst is not None and worst.allowance > DRIFT_WARNING:
+        # The worst significant drift of each probe says enough; the comparison lists all.
+        applied = [d for d in drifts if d.probe == probe and d.significant]
+        worst = max(applied, key=lambda d: max(d.slower, d.faster), default=None)
+        if worst is not None and max(worst.slower, worst.faster) > DRIFT_WARNING:
+            which = "regression" if worst.slower > 1.0 else "improvement"
+            widened = factor * max(worst.slower, worst.faster)
             warnings.append(
-                f"{worst.describe()}; timing thresholds there are "
-                f"{factor * worst.allowance:.2f}× instead of {factor:.2f}× (re-run on a quieter "
-                "host for a sharper answer)"
+                f"{worst.describe()}; {which} thresholds of the timings it measures are "
+                f"{widened:.2f}× instead of {factor:.2f}× (re-run on a quieter host for a "
+                "sharper answer)"
             )
     return warnings
 
@@ -398,11 +540,13 @@ def compare_runs(
     *,
     factor: float = 1.10,
     pair_python: tuple[str, str] | None = None,
+    strict: bool = False,
 ) -> Comparison:
     """Load two run folders and decide every metric they share.
 
-    ``comparison.exit_code`` is what the CLI returns: 1 when any metric regressed beyond
-    ``factor``. Writing it out is :mod:`basebench.commands.compare`'s job.
+    ``comparison.exit_code`` is what the CLI returns: 1 when any tested or exact metric
+    regressed beyond ``factor`` (with ``strict``, or an untested one is beyond it). Writing it
+    out is :mod:`basebench.commands.compare`'s job.
     """
     base_dir, new_dir = check_run_dirs([baseline_dir, new_dir])
     base_meta, new_meta = read_run_meta(base_dir), read_run_meta(new_dir)
@@ -420,4 +564,5 @@ def compare_runs(
         only_new=only_n,
         warnings=condition_warnings(base_meta, new_meta) + drift_warnings(drifts, factor),
         drifts=drifts,
+        strict=strict,
     )

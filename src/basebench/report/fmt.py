@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from basebench.report.stats import Interval, Spread
+from basebench.report.stats import MIN_ROUNDS, Interval, Spread
 
 #: Docker reports image sizes in decimal megabytes; using the same unit lets readers check the
 #: report against ``docker images`` without converting.
@@ -59,16 +59,27 @@ def quantity(value: float, unit: str) -> str:
 
 
 def spread_text(sp: Spread, unit: str) -> str:
-    """``median ± half-IQR`` (just the median with a single sample)."""
+    """``median ± half-IQR`` over rounds (just the value with a single round)."""
     if sp.n == 0:
         return "–"
     shown, divisor = display_unit(unit, sp.median)
     places = decimals(sp.median / divisor)
     text = number(sp.median / divisor)
-    # The spread gets the median's decimals: "35.5 ± 0.3 s", not "35.5 ± 0.299 s".
-    if sp.n > 1 and sp.half_iqr > 0:
-        text += f" ± {number(sp.half_iqr / divisor, places)}"
+    # The spread gets the median's decimals: "35.5 ± 0.3 s", not "35.5 ± 0.299 s"; one that
+    # rounds to nothing there is left out, like a single round's (the n column tells them apart).
+    half = number(sp.half_iqr / divisor, places) if sp.n > 1 else ""
+    if half and float(half.replace(",", "")) > 0:
+        text += f" ± {half}"
     return text if shown in ("", "count") else f"{text} {shown}"
+
+
+def n_text(sp: Spread) -> str:
+    """n as rounds, with the values where a round holds several: "5", "2 (20 values)"."""
+    if sp.n == 0:
+        return "–"
+    if sp.values > sp.n:
+        return f"{sp.n} ({sp.values} values)"
+    return str(sp.n)
 
 
 def ratio(value: float) -> str:
@@ -79,20 +90,29 @@ def interval_text(iv: Interval) -> str:
     if math.isnan(iv.estimate):
         return "–"
     if not iv.has_ci:
-        return f"{ratio(iv.estimate)} (too few samples for an interval)"
+        return ratio(iv.estimate)
     return f"{ratio(iv.estimate)} [{iv.low:.2f}–{iv.high:.2f}]"
 
 
-def verdict(iv: Interval, *, bigger_is_better: bool = False) -> str:
-    """Plain words for a ratio new/reference; n.s. when the interval includes 1.0."""
-    if math.isnan(iv.estimate):
+def p_text(p: float) -> str:
+    return "–" if math.isnan(p) else f"{p:.2g}"
+
+
+def untested_text(rounds: int) -> str:
+    return f"untested (n = {rounds})"
+
+
+def verdict(estimate: float, significant: bool, *, rounds: int | None = None) -> str:
+    """Plain words for a ratio new/reference (smaller is better).
+
+    ``significant`` comes from the caller's rule (the corrected test for a single comparison,
+    the summary interval for the headline); below MIN_ROUNDS rounds nothing is claimed.
+    """
+    if math.isnan(estimate):
         return "no data"
-    if not iv.has_ci:
-        return "no interval"
-    if not iv.significant:
+    if rounds is not None and rounds < MIN_ROUNDS:
+        return untested_text(rounds)
+    if not significant:
         return "n.s. (same within noise)"
-    worse = iv.estimate > 1.0
-    if bigger_is_better:
-        worse = not worse
-    pct = abs(iv.estimate - 1.0) * 100.0
-    return f"{pct:.0f} % {'slower' if worse else 'faster'}"
+    pct = abs(estimate - 1.0) * 100.0
+    return f"{pct:.0f} % {'slower' if estimate > 1.0 else 'faster'}"

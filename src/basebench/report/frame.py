@@ -20,7 +20,7 @@ from basebench.variants import default_baseline
 from basebench.versions import version_key
 
 COLUMNS = TIDY_COLUMNS
-TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("value", "sample"))
+TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("value", "sample", "round"))
 
 #: CPython's own allocator is what a team gets without configuration, so it is the reference
 #: the runtime ratios are measured against ("" when a run does not vary the allocator).
@@ -45,7 +45,13 @@ def check_run_dirs(run_dirs: Sequence[Path]) -> list[Path]:
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check the columns and make the text columns plain strings (no NaN) and value float."""
+    """Check the columns and make the text columns plain strings (no NaN) and value float.
+
+    A frame from before the ``round`` column (an older data.csv) gets round = sample: each
+    value its own round, which is what every value but pyperf's was.
+    """
+    if "round" not in frame.columns and "sample" in frame.columns:
+        frame = frame.assign(round=frame["sample"])
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise UserError(
@@ -56,7 +62,8 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         out[column] = out[column].fillna("").astype(str)
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
-    out["sample"] = pd.to_numeric(out["sample"], errors="coerce").fillna(0).astype(int)
+    for column in ("sample", "round"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype(int)
     return out
 
 

@@ -22,12 +22,20 @@ from basebench.report.analysis import (
     install_outcomes,
     runtime_ratios,
     select,
-    values,
+    series_spread,
+    warnings_of,
 )
 from basebench.report.doc import Block, Bullets, Heading, Para, Table
-from basebench.report.fmt import interval_text, spread_text, verdict
+from basebench.report.fmt import (
+    interval_text,
+    n_text,
+    p_text,
+    ratio,
+    spread_text,
+    verdict,
+)
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
-from basebench.report.stats import spread
+from basebench.report.stats import ALPHA, MIN_ROUNDS, Spread
 from basebench.report.style import STYLE, PlotStyle
 
 
@@ -53,7 +61,11 @@ class ReportContext:
 
 
 def metric_table(frame: pd.DataFrame, configs: Configs, caption: str = "") -> Table:
-    """benchmark × metric rows, one column per config, cells ``median ± half-IQR unit``."""
+    """benchmark × metric rows, one column per config, cells ``median ± half-IQR unit``.
+
+    The median and the quartiles are over rounds (of their medians where a round holds several
+    values); the n column says how many rounds (and values) each config had.
+    """
     cfgs = [c for c in configs.order if c in set(frame["config"].tolist())]
     # Build rows repeat the strategy as the benchmark name: show the column only if it adds.
     extra = [
@@ -66,19 +78,28 @@ def metric_table(frame: pd.DataFrame, configs: Configs, caption: str = "") -> Ta
     for key, sub in frame.groupby(keys, sort=False):
         key_values = [str(k) for k in (key if isinstance(key, tuple) else (key,))]
         unit = str(sub["unit"].iloc[0])
-        cells = []
-        for cfg in cfgs:
-            vals = values(sub[sub["config"] == cfg])
-            cells.append(spread_text(spread(vals), unit) if vals.size else "–")
-        body.append(key_values + cells)
-    columns = [k.capitalize() for k in keys] + cfgs
-    align = ["l"] * len(keys) + ["r"] * len(cfgs)
+        spreads = [series_spread(sub[sub["config"] == cfg]) for cfg in cfgs]
+        cells = [spread_text(sp, unit) for sp in spreads]
+        body.append([*key_values, n_column(spreads), *cells])
+    columns = [k.capitalize() for k in keys] + ["n", *cfgs]
+    align = ["l"] * len(keys) + ["r"] * (len(cfgs) + 1)
     return Table(
         columns,
         body,
         align=align,
-        caption=caption or "median ± half the interquartile range over repeated samples",
+        caption=caption
+        or "median ± half the interquartile range over repeated rounds (a single round: its "
+        "value alone); n = rounds per variant, in the column order when they differ",
     )
+
+
+def n_column(spreads: Sequence[Spread]) -> str:
+    """One n for a row when every config has the same, else each config's in column order."""
+    texts = [n_text(sp) for sp in spreads]
+    present = [t for t in texts if t != "–"]
+    if present and len(set(present)) == 1:
+        return present[0]
+    return " / ".join(texts)
 
 
 def _omitted(name: str) -> Para:
@@ -130,6 +151,7 @@ def _install_table(install: pd.DataFrame, configs: Configs) -> Table:
     body = []
     for package in packages:
         row = [package]
+        spreads: list[Spread] = []
         for cfg in cfgs:
             sub = install[
                 (install["config"] == cfg)
@@ -140,14 +162,16 @@ def _install_table(install: pd.DataFrame, configs: Configs) -> Table:
             if sub.empty:
                 row.append(kind)
             else:
-                row.append(f"{spread_text(spread(values(sub)), 's')} · {kind}")
-        body.append(row)
+                sp = series_spread(sub)
+                spreads.append(sp)
+                row.append(f"{spread_text(sp, 's')} · {kind}")
+        body.append([row[0], n_column(spreads) if spreads else "–", *row[1:]])
     return Table(
-        ["Package", *cfgs],
+        ["Package", "n", *cfgs],
         body,
-        align=["l"] + ["r"] * len(cfgs),
-        caption="pip install wall time (median) and what pip installed: a wheel (with its "
-        "platform tag), a build from the sdist, or a failure",
+        align=["l"] + ["r"] * (len(cfgs) + 1),
+        caption="pip install wall time (median over n installs) and what pip installed: a "
+        "wheel (with its platform tag), a build from the sdist, or a failure",
     )
 
 
@@ -168,15 +192,28 @@ def runtime(ctx: ReportContext) -> list[Block]:
     blocks: list[Block] = [Heading("Runtime")]
     ratios = ctx.ratios
     if ratios:
+        rows, notes = _runtime_rows(data, ctx.configs, ratios)
         blocks += [
             _reference_sentence(ratios),
             Table(
-                ["Workload", "Variant", "Allocator", "Median time", "Ratio [95 % CI]", "Verdict"],
-                _runtime_rows(data, ctx.configs, ratios),
-                align=["l", "l", "l", "r", "r", "l"],
+                [
+                    "Workload",
+                    "Variant",
+                    "Allocator",
+                    "n (rounds)",
+                    "Median time",
+                    "Ratio [95 % CI]",
+                    "p (Holm)",
+                    "Verdict",
+                ],
+                rows,
+                align=["l", "l", "l", "r", "r", "r", "r", "l"],
+                caption=_runtime_caption(ratios),
             ),
-            Bullets(_ranking_lines(ratios)),
         ]
+        if notes:
+            blocks += [Para("pyperf's own warnings (⚠ in the table):"), Bullets(notes)]
+        blocks.append(Bullets(_ranking_lines(ratios)))
         blocks += _chart(charts.runtime_ratio(ratios, ctx.configs, ctx.out, ctx.style))
     else:
         blocks.append(Para("_No reference variant with runtime data, so no ratios; medians only._"))
@@ -185,6 +222,20 @@ def runtime(ctx: ReportContext) -> list[Block]:
     if not other.empty:
         blocks += [Heading("Other runtime metrics", 3), metric_table(other, ctx.configs)]
     return blocks
+
+
+def _runtime_caption(ratios: Sequence[RuntimeRatio]) -> str:
+    tested = sum(r.tested for r in ratios)
+    family = f"the {tested} tested comparisons" if tested else "the tested comparisons (none)"
+    return (
+        "n = container rounds (and the values they hold); median time = median of the round "
+        "medians ± half their IQR. Ratio = median / the reference's median, with a 95 % "
+        "hierarchical bootstrap interval (rounds, then values in each round) for this "
+        f"comparison alone. p = Welch's t-test on log per-round medians, Holm-adjusted over "
+        f"{family} of this report; a verdict says faster or slower "
+        f"only when that p < {ALPHA}. Untested = fewer than {MIN_ROUNDS} rounds on a side: "
+        "never ranked."
+    )
 
 
 def _references(ratios: Sequence[RuntimeRatio]) -> list[str]:
@@ -207,21 +258,46 @@ def _reference_sentence(ratios: Sequence[RuntimeRatio]) -> Para:
 _RowKey = tuple[str, int, int, str]
 
 
+#: pyperf check's first line on every unstable file.
+UNSTABLE = "WARNING: the benchmark result may be unstable"
+
+
+class _Notes:
+    """pyperf's warnings numbered as they first appear: ⚠1, ⚠2... beside the median."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def mark(self, warnings: str, where: str) -> str:
+        if not warnings:
+            return ""
+        parts = [w.strip().removeprefix("* ").strip() for w in warnings.split(" | ")]
+        # The ⚠ already says "may be unstable"; the details are what differs between series.
+        parts = [p for p in parts if p != UNSTABLE] or [UNSTABLE]
+        self.lines.append(f"⚠{len(self.lines) + 1} {where}: " + "; ".join(p for p in parts if p))
+        return f" ⚠{len(self.lines)}"
+
+
 def _runtime_rows(
     data: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio]
-) -> list[list[str]]:
-    """The reference's own medians and every ratio, in one table.
+) -> tuple[list[list[str]], list[str]]:
+    """The reference's own medians and every ratio, in one table, and the warnings' notes.
 
     A workload's variants read top to bottom as in the summary, the reference first and
     CPython's default allocator before the others.
     """
     keyed = _reference_rows(data, configs, ratios) + _ratio_rows(configs, ratios)
-    return [row for _, row in sorted(keyed, key=lambda item: item[0])]
+    notes = _Notes()
+    rows = []
+    for _, row, warnings in sorted(keyed, key=lambda item: item[0]):
+        row[4] += notes.mark(warnings, " · ".join(row[:3]))
+        rows.append(row)
+    return rows, notes.lines
 
 
 def _reference_rows(
     data: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio]
-) -> list[tuple[_RowKey, list[str]]]:
+) -> list[tuple[_RowKey, list[str], str]]:
     allocator = ratios[0].reference_allocator
     keyed = []
     for reference in _references(ratios):
@@ -232,21 +308,24 @@ def _reference_rows(
         ]
         for benchmark, sub in ref_rows.groupby("benchmark", sort=True):
             key = (str(benchmark), configs.order.index(reference), -1, "")
+            sp = series_spread(sub)
             row = [
                 str(benchmark),
                 reference,
                 allocator or "–",
-                spread_text(spread(values(sub)), str(sub["unit"].iloc[0])),
+                n_text(sp),
+                spread_text(sp, str(sub["unit"].iloc[0])),
                 "1.00× (reference)",
+                "",
                 "reference",
             ]
-            keyed.append((key, row))
+            keyed.append((key, row, warnings_of(sub)))
     return keyed
 
 
 def _ratio_rows(
     configs: Configs, ratios: Sequence[RuntimeRatio]
-) -> list[tuple[_RowKey, list[str]]]:
+) -> list[tuple[_RowKey, list[str], str]]:
     alloc_rank = {a: i for i, a in enumerate(DEFAULT_ALLOCATORS)}
     keyed = []
     for r in ratios:
@@ -260,35 +339,45 @@ def _ratio_rows(
             r.benchmark,
             r.config,
             r.allocator or "–",
+            n_text(r.median),
             spread_text(r.median, r.unit),
             interval_text(r.interval),
-            verdict(r.interval),
+            p_text(r.p_adjusted),
+            verdict(r.interval.estimate, r.significant, rounds=r.least_rounds),
         ]
-        keyed.append((key, row))
+        keyed.append((key, row, r.warnings))
     return keyed
 
 
 def _ranking_lines(ratios: Sequence[RuntimeRatio]) -> list[str]:
-    """Rank only what is significant; say plainly what is within noise."""
+    """Rank only what is significant after correction; say plainly what is not, or untested."""
 
     def name(r: RuntimeRatio) -> str:
         alloc = f"+{r.allocator}" if r.allocator else ""
-        return f"{r.config}{alloc} on {r.benchmark} ({r.interval.estimate:.2f}×)"
+        return f"{r.config}{alloc} on {r.benchmark} ({ratio(r.interval.estimate)})"
 
-    faster = sorted(
-        (r for r in ratios if r.interval.significant and r.interval.estimate < 1),
-        key=lambda r: r.interval.estimate,
-    )
-    slower = sorted(
-        (r for r in ratios if r.interval.significant and r.interval.estimate > 1),
-        key=lambda r: -r.interval.estimate,
-    )
-    same = [r for r in ratios if not r.interval.significant]
-    return [
+    significant = [r for r in ratios if r.significant]
+    faster = sorted((r for r in significant if r.interval.estimate < 1), key=_estimate)
+    slower = sorted((r for r in significant if r.interval.estimate > 1), key=_estimate)[::-1]
+    untested = [r for r in ratios if not r.tested]
+    same = [r for r in ratios if r.tested and not r.significant]
+    lines = [
         "Significantly slower, slowest first: " + (", ".join(map(name, slower)) or "none") + ".",
         "Significantly faster, fastest first: " + (", ".join(map(name, faster)) or "none") + ".",
-        f"Not significant (not ranked): {len(same)} of {len(ratios)} comparisons.",
+        f"Not significant after correction (not ranked): {len(same)} of {len(ratios)} comparisons.",
     ]
+    if untested:
+        rounds = sorted({r.least_rounds for r in untested})
+        lines.append(
+            f"Untested (not ranked): {len(untested)} of {len(ratios)} comparisons, with "
+            f"{' or '.join(map(str, rounds))} round(s) on a side where a test needs "
+            f"{MIN_ROUNDS}."
+        )
+    return lines
+
+
+def _estimate(r: RuntimeRatio) -> float:
+    return r.interval.estimate
 
 
 # --- size -----------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
-"""Statistics shared by ``report`` and ``compare``: medians, spreads, ratios and their intervals.
+"""Statistics shared by ``report`` and ``compare``: rounds, ratios, a test, Holm's correction.
 
-The machines are shared and noisy, so every figure is a median with a spread, and every
-comparison is a ratio with a confidence interval (or a rank test), never a single absolute time.
+The unit of replication is the *round*, not the value. A runtime series is rounds (one
+container each) x processes x values, and values of one container share its state (page
+cache, CPU phase on a shared host): on the committed runs round medians differ by > 10 % in
+most series while values inside one process differ by 3-6 %. Counting every value as
+independent makes noise look significant, so every figure here is built from per-round
+statistics. Where a round holds one value (a build, an install, a start-up, a load test), a
+value is a round and nothing changes.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ import numpy.typing as npt
 from scipy import stats as scipy_stats
 
 FloatArray = npt.NDArray[np.float64]
+#: One series as its rounds: one array of values per round.
+Rounds = Sequence[FloatArray]
 
 #: Bootstrap replicates: 2000 keeps the 95 % bounds stable to ~0.5 % and costs milliseconds.
 N_BOOT = 2000
 #: Fixed seed so that the same run always renders the same report (reviewable diffs).
 SEED = 20240601
-#: Fewer samples than this per side and an interval or a rank test says nothing useful.
+#: Fewer rounds than this on a side and a comparison is "untested": a t-test on two rounds
+#: has one degree of freedom, and a bootstrap of two rounds knows only two numbers.
+MIN_ROUNDS = 3
+#: The host probes are many independent timings; the rank test on them needs at least this.
 MIN_SAMPLES = 3
 ALPHA = 0.05
 
@@ -38,14 +48,35 @@ def as_array(values: Sequence[float] | FloatArray) -> FloatArray:
     return array[np.isfinite(array)]
 
 
+def by_round(values: Sequence[float] | FloatArray, rounds: Sequence[int]) -> list[FloatArray]:
+    """A flat series split into its rounds (in round order; non-finite values dropped)."""
+    array = np.asarray(values, dtype=np.float64)
+    ids = np.asarray(rounds)
+    out = [array[ids == r] for r in np.unique(ids)]
+    return [r[np.isfinite(r)] for r in out if np.isfinite(r).any()]
+
+
+def each_value_a_round(values: Sequence[float] | FloatArray) -> list[FloatArray]:
+    """A series whose values are independent repetitions: every value its own round."""
+    return [np.array([v]) for v in as_array(values)]
+
+
+def round_medians(rounds: Rounds) -> FloatArray:
+    """The per-round statistic: the median of each round's values (robust to one slow value)."""
+    return np.array([float(np.median(r)) for r in rounds if r.size], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Spread:
-    """Median and interquartile range of one series of samples."""
+    """Median and interquartile range over the rounds of one series (of their medians)."""
 
     median: float
     q25: float
     q75: float
+    #: rounds
     n: int
+    #: values (equal to ``n`` where every round is one value)
+    values: int = 0
 
     @property
     def half_iqr(self) -> float:
@@ -53,11 +84,17 @@ class Spread:
 
 
 def spread(values: Sequence[float] | FloatArray) -> Spread:
-    array = as_array(values)
-    if array.size == 0:
-        return Spread(math.nan, math.nan, math.nan, 0)
-    q25, median, q75 = np.percentile(array, [25.0, 50.0, 75.0])
-    return Spread(float(median), float(q25), float(q75), int(array.size))
+    """The spread of a series whose values are each a round."""
+    return round_spread(each_value_a_round(values))
+
+
+def round_spread(rounds: Rounds) -> Spread:
+    medians = round_medians(rounds)
+    if medians.size == 0:
+        return Spread(math.nan, math.nan, math.nan, 0, 0)
+    q25, median, q75 = np.percentile(medians, [25.0, 50.0, 75.0])
+    values = sum(int(r.size) for r in rounds)
+    return Spread(float(median), float(q25), float(q75), int(medians.size), values)
 
 
 @dataclass(frozen=True)
@@ -73,20 +110,38 @@ class Interval:
         return not (math.isnan(self.low) or math.isnan(self.high))
 
     @property
-    def significant(self) -> bool:
-        # "Significant" means the whole interval is on one side of 1.0; without an interval we
-        # cannot claim anything, so the figure is reported but never ranked.
+    def excludes_one(self) -> bool:
+        # Used for the headline summary only; single comparisons are judged by the test.
         return self.has_ci and (self.low > 1.0 or self.high < 1.0)
 
 
-def _boot_medians(rng: np.random.Generator, values: FloatArray, n_boot: int) -> FloatArray:
-    index = rng.integers(0, values.size, size=(n_boot, values.size))
-    medians: FloatArray = np.median(values[index], axis=1)
-    return medians
+def _boot_statistic(rng: np.random.Generator, rounds: Rounds, n_boot: int) -> FloatArray:
+    """``n_boot`` replicates of the median of round medians, by a two-level bootstrap.
+
+    Level 1 resamples rounds (the between-container variance, the one that matters); level 2
+    resamples values within each drawn round (its within-container noise). Vectorised: rounds
+    sit in a NaN-padded matrix, and draws past a round's own length are masked out.
+    """
+    sizes = np.array([r.size for r in rounds])
+    width = int(sizes.max())
+    padded = np.full((len(rounds), width), np.nan)
+    for i, r in enumerate(rounds):
+        padded[i, : r.size] = r
+    pick = rng.integers(0, len(rounds), size=(n_boot, len(rounds)))
+    n = sizes[pick][..., None]
+    position = (rng.random((n_boot, len(rounds), width)) * n).astype(np.int64)
+    draws = padded[pick[..., None], position]
+    if (sizes == width).all():
+        medians = np.median(draws, axis=2)
+    else:
+        draws[np.arange(width) >= n] = np.nan
+        medians = np.nanmedian(draws, axis=2)
+    statistic: FloatArray = np.median(medians, axis=1)
+    return statistic
 
 
 def ratio_of_medians(
-    pairs: Sequence[tuple[Sequence[float] | FloatArray, Sequence[float] | FloatArray]],
+    pairs: Sequence[tuple[Rounds, Rounds]],
     *,
     n_boot: int = N_BOOT,
     seed: int = SEED,
@@ -94,45 +149,84 @@ def ratio_of_medians(
 ) -> Interval:
     """Geometric mean over ``pairs`` of median(numerator) / median(denominator), with a CI.
 
-    With one pair this is the plain ratio of medians. With several pairs (one per workload) it
-    is the summary "how much slower is this variant overall"; the geometric mean is the only
-    mean of ratios that does not depend on which side is called the reference. The interval is
-    a percentile bootstrap that resamples every series independently, so each workload's own
-    noise is carried into the summary.
+    A series' median is the median of its round medians. With one pair this is the plain
+    ratio; with several (one per workload) it is the summary "how much slower is this variant
+    overall": the geometric mean is the only mean of ratios that does not depend on which side
+    is called the reference. The interval is a percentile bootstrap of that same statistic,
+    hierarchical (:func:`_boot_statistic`) and independent per series, so each workload's
+    noise is carried into the summary. No interval below MIN_ROUNDS rounds on any side.
     """
-    cleaned = [(as_array(num), as_array(den)) for num, den in pairs]
-    cleaned = [(num, den) for num, den in cleaned if num.size and den.size]
+    cleaned = [([r for r in num if r.size], [r for r in den if r.size]) for num, den in pairs]
+    cleaned = [(num, den) for num, den in cleaned if num and den]
     if not cleaned:
         return Interval(math.nan, math.nan, math.nan)
     logs = []
     for num, den in cleaned:
-        num_med, den_med = float(np.median(num)), float(np.median(den))
+        num_med, den_med = np.median(round_medians(num)), np.median(round_medians(den))
         if num_med <= 0 or den_med <= 0:
             return Interval(math.nan, math.nan, math.nan)
         logs.append(math.log(num_med / den_med))
     estimate = math.exp(sum(logs) / len(logs))
-    if any(num.size < MIN_SAMPLES or den.size < MIN_SAMPLES for num, den in cleaned):
+    if any(min(len(num), len(den)) < MIN_ROUNDS for num, den in cleaned):
         return Interval(estimate, math.nan, math.nan)
     rng = np.random.default_rng(seed)
     total = np.zeros(n_boot, dtype=np.float64)
     for num, den in cleaned:
-        num_boot = _boot_medians(rng, num, n_boot)
-        den_boot = _boot_medians(rng, den, n_boot)
-        total += np.log(num_boot / den_boot)
-    boot = np.exp(total / len(cleaned))
+        total += np.log(_boot_statistic(rng, num, n_boot) / _boot_statistic(rng, den, n_boot))
     tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(boot, [tail, 100.0 - tail])
+    low, high = np.percentile(np.exp(total / len(cleaned)), [tail, 100.0 - tail])
     return Interval(estimate, float(low), float(high))
 
 
+def round_test(a: Rounds, b: Rounds) -> float:
+    """Two-sided p-value of Welch's t-test on the log of per-round medians; NaN = untested.
+
+    Per-round medians: the rounds are the independent replicates. Log: timings are positive
+    and skewed, effects multiplicative, and the test is then about the ratio the report shows.
+    Welch's t rather than a rank test: pyperf, too, compares separate processes with a t-test,
+    and a rank test cannot reach p < 0.05 below 4 vs 4 rounds, nor survive any correction there.
+    Welch rather than Student: the two sides need not share a variance.
+    """
+    left, right = round_medians(a), round_medians(b)
+    if left.size < MIN_ROUNDS or right.size < MIN_ROUNDS:
+        return math.nan
+    if (left > 0).all() and (right > 0).all():
+        left, right = np.log(left), np.log(right)
+    # Zero variance on both sides (identical constant series): no t, but the answer is plain.
+    if np.ptp(left) == 0 and np.ptp(right) == 0:
+        return 1.0 if left[0] == right[0] else 0.0
+    return float(scipy_stats.ttest_ind(left, right, equal_var=False).pvalue)
+
+
+def holm(p_values: Sequence[float] | FloatArray) -> FloatArray:
+    """Holm's step-down adjustment of a family of p-values (NaN = untested, stays NaN).
+
+    Holm controls the family-wise error (the chance of even one false "faster"/"slower" among
+    all the comparisons of one report) under any dependence between them, and is uniformly
+    more powerful than Bonferroni: the k-th smallest p is multiplied by (m - k + 1), and the
+    adjusted values are made monotone so that a smaller p never gets a larger adjusted one.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(np.isfinite(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = order.size
+    adjusted = np.maximum.accumulate(p[order] * (m - np.arange(m)))
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
 def mann_whitney_p(a: Sequence[float] | FloatArray, b: Sequence[float] | FloatArray) -> float:
-    """Two-sided Mann-Whitney U p-value, NaN when either side has too few samples."""
+    """Two-sided Mann-Whitney U p-value, NaN when either side has too few samples.
+
+    For the host probes: each probe is one short independent timing, so the values are the
+    replicates there, and a rank test is robust to the odd probe that hit a busy moment.
+    """
     left, right = as_array(a), as_array(b)
     if left.size < MIN_SAMPLES or right.size < MIN_SAMPLES:
         return math.nan
     if np.array_equal(np.unique(left), np.unique(right)) and np.unique(left).size == 1:
-        # Identical constant series (sizes, counts): the test is undefined but the answer is
-        # obvious, and scipy would warn.
+        # Identical constant series: the test is undefined but the answer is obvious.
         return 1.0
     result = scipy_stats.mannwhitneyu(left, right, alternative="two-sided")
     return float(result.pvalue)
