@@ -16,7 +16,7 @@ from types import ModuleType
 from basebench import __version__
 from basebench.errors import UserError
 
-COMMANDS = ("run", "images", "report", "compare", "doctor", "clean")
+COMMANDS = ("run", "images", "report", "compare", "validate", "doctor", "clean")
 
 
 def _load(name: str) -> ModuleType:

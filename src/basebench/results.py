@@ -306,6 +306,22 @@ def read_run_meta(run_dir: Path) -> dict[str, Any]:
     return meta
 
 
+def latest_validation(results_root: Path, cpu_model: str) -> dict[str, Any] | None:
+    """The newest ``basebench validate`` record of a host with ``cpu_model`` under
+    ``results_root`` (its run.json's "validation", plus "run_id"), or None."""
+    if not results_root.is_dir():
+        return None
+    for run_dir in sorted(results_root.iterdir(), reverse=True):  # run ids start with the time
+        try:
+            meta = read_run_meta(run_dir)
+        except UserError:
+            continue
+        validation = meta.get("validation")
+        if isinstance(validation, dict) and (meta.get("host") or {}).get("cpu_model") == cpu_model:
+            return {**validation, "run_id": meta.get("run_id", run_dir.name)}
+    return None
+
+
 def _rows_from_measurements(run: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     # Each value is one repetition (a build, an install, a start-up, a load test): its own round.
     for row in data.get("rows", []):

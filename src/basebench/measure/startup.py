@@ -18,14 +18,23 @@ STDLIB_MODULES = "asyncio, decimal, email.mime.text, json, sqlite3, ssl, urllib.
 APP_MODULES = ("django", "numpy", "pandas", "lxml.etree", "cryptography", "PIL.Image", "orjson")
 
 
-def commands_for(image: ImageUnderTest, delay_s: float = 0.0) -> dict[str, list[str]]:
-    """The timed commands of ``image``; ``delay_s`` > 0 makes each sleep that long first (a
+def base_commands(delay_s: float = 0.0) -> dict[str, list[str]]:
+    """The commands timed on every image; ``delay_s`` > 0 makes each sleep that long first (a
     known slowdown for ``basebench validate``)."""
-    sleep = f"import time; time.sleep({delay_s!r})\n" if delay_s else ""
-    commands = {
-        PASS: ["python3", "-c", sleep + "pass"],
-        IMPORT_STDLIB: ["python3", "-c", f"{sleep}import {STDLIB_MODULES}"],
+    return {
+        PASS: ["python3", "-c", _sleep(delay_s) + "pass"],
+        IMPORT_STDLIB: ["python3", "-c", f"{_sleep(delay_s)}import {STDLIB_MODULES}"],
     }
+
+
+def _sleep(delay_s: float) -> str:
+    return f"import time; time.sleep({delay_s!r})\n" if delay_s else ""
+
+
+def commands_for(image: ImageUnderTest, delay_s: float = 0.0) -> dict[str, list[str]]:
+    """The timed commands of ``image``: the base commands, and an import of the app's heavy
+    packages on app images."""
+    commands = base_commands(delay_s)
     if image.role != "base":
         # Import what the image has of the heavy packages; fail loudly if none is there.
         script = (
@@ -34,7 +43,7 @@ def commands_for(image: ImageUnderTest, delay_s: float = 0.0) -> dict[str, list[
             "assert names, 'none of the heavy packages is installed'\n"
             "[i.import_module(n) for n in names]\n"
         )
-        commands[IMPORT_APP] = ["python3", "-c", sleep + script]
+        commands[IMPORT_APP] = ["python3", "-c", _sleep(delay_s) + script]
     return commands
 
 

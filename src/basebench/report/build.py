@@ -33,6 +33,7 @@ from basebench.results import (
     HOST_PROBE_GROUP,
     LOAD_METRIC,
     atomic_write_bytes,
+    latest_validation,
     load_runs,
     read_run_meta,
 )
@@ -61,7 +62,10 @@ def make_report(
     frame = load_runs(dirs)
     # The newest run is the one people open; several runs report into the last one given.
     target = out_dir if out_dir is not None else dirs[-1] / "report"
-    return render_report(frame, metas, target, style)
+    # This host's noise floor, from the newest `basebench validate` beside the last run.
+    cpu_model = str((metas[-1].get("host") or {}).get("cpu_model", ""))
+    validation = latest_validation(dirs[-1].parent, cpu_model)
+    return render_report(frame, metas, target, style, validation)
 
 
 def render_report(
@@ -69,8 +73,12 @@ def render_report(
     metas: Sequence[Mapping[str, Any]],
     out_dir: Path,
     style: PlotStyle = STYLE,
+    validation: Mapping[str, Any] | None = None,
 ) -> ReportResult:
-    """The pure part: a results frame and run metadata in, a report folder out."""
+    """The pure part: a results frame and run metadata in, a report folder out.
+
+    ``validation`` is this host's newest ``basebench validate`` record (its noise floor).
+    """
     tidy = normalise(frame)
     # Host probes describe the machine, not a variant: they go to the conditions only.
     probes = tidy[tidy["group"] == HOST_PROBE_GROUP]
@@ -78,7 +86,7 @@ def render_report(
         raise UserError("the run folder(s) hold no measurements; did 'basebench run' finish?")
     out_dir.mkdir(parents=True, exist_ok=True)
     labelled, configs = label_configs(tidy, metas)
-    doc, summary = build_document(labelled, configs, metas, out_dir, style, probes)
+    doc, summary = build_document(labelled, configs, metas, out_dir, style, probes, validation)
     # Written whole or not at all: an interrupted report never leaves a half-written page
     # that looks complete.
     md_path = _write_text(out_dir / "report.md", doc_to_markdown(doc))
@@ -103,6 +111,7 @@ def build_document(
     out: Path,
     style: PlotStyle = STYLE,
     probes: pd.DataFrame | None = None,
+    validation: Mapping[str, Any] | None = None,
 ) -> tuple[Document, Table]:
     ids = _run_ids(metas, frame)
     doc = Document(f"basebench report: {', '.join(ids)}")
@@ -114,6 +123,7 @@ def build_document(
     doc.add(*how_to_read(frame))
     doc.add(*group_sections(ReportContext(frame, configs, out, style)))
     doc.add(*_conditions_section(frame, metas, probes))
+    doc.add(*_validation_blocks(validation))
     return doc, summary
 
 
@@ -353,3 +363,33 @@ def _image_label_rows(metas: Sequence[Mapping[str, Any]]) -> list[list[str]]:
             for i, (key, value) in enumerate(sorted(labels.items())):
                 rows.append([f"`{ref}`" if i == 0 else "", f"`{key}`", _short_value(str(value))])
     return rows
+
+
+def _validation_blocks(validation: Mapping[str, Any] | None) -> list[Block]:
+    """This host's noise floor and the decision rule's proof, from ``basebench validate``."""
+    if not validation:
+        return [
+            Para(
+                "_No `basebench validate` run of this host beside these results: its noise "
+                "floor and the decision rule's false-positive rate here are unmeasured._"
+            )
+        ]
+    checks = [c for c in validation.get("checks") or [] if isinstance(c, Mapping)]
+    passed = sum(bool(c.get("passed")) for c in checks)
+    floor = validation.get("noise_floor") or {}
+    floor_text = "; ".join(
+        f"{group}: A/A ratios up to {float(f['largest_ratio']):.3f}× "
+        f"(median {float(f['median_ratio']):.3f}×, {int(f['metrics'])} metrics)"
+        for group, f in sorted(floor.items())
+    )
+    blocks: list[Block] = [
+        Heading("This host's noise floor", 3),
+        Para(
+            f"`basebench validate` run `{validation.get('run_id', '?')}`: {passed} of "
+            f"{len(checks)} checks passed. {floor_text or 'No A/A ratio recorded.'}"
+        ),
+    ]
+    failed = [c for c in checks if not c.get("passed")]
+    if failed:
+        blocks.append(Bullets([f"FAILED {c.get('name')}: {c.get('measured')}" for c in failed]))
+    return blocks

@@ -1,0 +1,238 @@
+"""``basebench validate``: prove the decision rule on the machine it runs on.
+
+One variant's image is measured under three names in one interleaved run: itself, an A/A
+twin (the same image) and a slowed twin (runtime workloads doing ``--work-factor`` times their
+work, start-up commands sleeping ``--startup-delay-ms`` first). A second run of the same image
+follows, for A/A across runs. Then (see :mod:`basebench.report.validation` and
+:mod:`basebench.measure.crosscheck`):
+
+- A/A in one run: no timing of the twin differs significantly after the correction;
+- known effect: every timing of the slowed twin differs significantly, by the injected ratio
+  within ±10 %;
+- A/A across runs: ``basebench compare`` of the two runs at default settings exits 0;
+- cross-checks: start-up against hyperfine, sizes against ``docker image inspect`` and
+  ``docker save | gzip -6``, runtime ratios against ``python -m pyperf compare_to``.
+
+The first run's folder is the validation's output, like any other run: its run.json holds every
+check and this host's noise floor (the A/A ratios per group). Exit 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+
+from basebench.bases import BaseImage
+from basebench.commands import run as run_command
+from basebench.engine import Engine
+from basebench.errors import UserError
+from basebench.limits import Limits
+from basebench.measure import crosscheck
+from basebench.measure._context import Injection
+from basebench.measure.startup import IMPORT_STDLIB, PASS
+from basebench.netconf import network_settings
+from basebench.report import compare_runs, make_report
+from basebench.report.frame import normalise
+from basebench.report.validation import (
+    Check,
+    aa_checks,
+    effect_checks,
+    noise_floor,
+    startup_expectations,
+    twin_comparisons,
+)
+from basebench.results import PYPERF_TAG_PREFIX, Run, load_runs, read_run_meta
+from basebench.variants import load_catalogue
+
+HELP = "prove the decision rule here: an A/A twin, a known slowdown, cross-checks; exit 1 on a miss"
+
+AA_SUFFIX = "-aa"
+SLOW_SUFFIX = "-slow"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    run_command.add_arguments(parser)
+    parser.set_defaults(profile="validate")
+    parser.add_argument(
+        "--work-factor", type=float, default=1.25, help="runtime slowdown to inject (1.25)"
+    )
+    parser.add_argument(
+        "--startup-delay-ms", type=float, default=50.0, help="start-up delay to inject (50)"
+    )
+    parser.add_argument(
+        "--no-second-run", action="store_true", help="skip the A/A check across two runs"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.work_factor <= 1.0 or args.startup_delay_ms <= 0:
+        raise UserError("--work-factor must be > 1 and --startup-delay-ms > 0: a known slowdown")
+    catalogue = load_catalogue()
+    config = run_command.load_run_config(args, catalogue)
+    if len(config.variants) != 1 or len(config.pythons) != 1:
+        raise UserError("validate measures one variant of one Python: give one --variant/--python")
+    engine = Engine(network=network_settings(config.network, args.ca_bundle))
+    console = Console(highlight=False)
+    variant = config.variants[0]
+    injection = Injection(args.work_factor, args.startup_delay_ms / 1000.0)
+    first, _ = run_command.measure_run(
+        config, catalogue, engine, args.results, console, _twins_plan(variant, injection)
+    )
+    second = None
+    if not args.no_second_run:
+        plan = run_command.Plan(meta={"purpose": f"validate: {first.run_id} again (A/A)"})
+        second, _ = run_command.measure_run(config, catalogue, engine, args.results, console, plan)
+    checks, floor = _in_run_checks(first, variant, injection)
+    if second is not None:
+        checks.append(_across_runs_check(first, second))
+    checks += _cross_checks(engine, config.limits, first, variant)
+    passed = all(c.passed for c in checks)
+    first.update_meta(
+        validation={
+            "passed": passed,
+            "checks": [c.as_dict() for c in checks],
+            "noise_floor": floor,
+            "second_run": second.run_id if second else "",
+        }
+    )
+    report = make_report([first.dir])
+    _print(console, checks, report.markdown)
+    return 0 if passed else 1
+
+
+def _twins_plan(variant: str, injection: Injection) -> run_command.Plan:
+    def twins(bases: list[BaseImage]) -> list[BaseImage]:
+        out = []
+        for base in bases:
+            out += [base, base.alias(variant + AA_SUFFIX), base.alias(variant + SLOW_SUFFIX)]
+        return out
+
+    meta = {
+        "purpose": "validate",
+        "validate": {
+            "variant": variant,
+            "aa_twin": variant + AA_SUFFIX,
+            "slowed_twin": variant + SLOW_SUFFIX,
+            "work_factor": injection.work_factor,
+            "startup_delay_s": injection.startup_delay_s,
+        },
+    }
+    return run_command.Plan(
+        shape_bases=twins, injections={variant + SLOW_SUFFIX: injection}, meta=meta
+    )
+
+
+def _frame(run: Run) -> pd.DataFrame:
+    return normalise(load_runs([run.dir]))
+
+
+def _in_run_checks(
+    run: Run, variant: str, injection: Injection
+) -> tuple[list[Check], dict[str, dict[str, float]]]:
+    frame = _frame(run)
+    aa = twin_comparisons(frame, variant, variant + AA_SUFFIX)
+    slowed = twin_comparisons(frame, variant, variant + SLOW_SUFFIX)
+    expected = startup_expectations(frame, variant, injection.startup_delay_s)
+    for workload, factor in _effective_work_factors(run, variant + SLOW_SUFFIX, injection):
+        expected[("runtime", workload)] = factor
+    checks = aa_checks(aa) + effect_checks(slowed, expected)
+    if not aa or not slowed:
+        checks.append(Check("validate", "twins measured", False, "no timing to compare", "some"))
+    return checks, noise_floor(aa)
+
+
+def _pyperf_files(run: Run, variant: str) -> dict[str, Path]:
+    """workload -> the run's pyperf file of ``variant`` (the default allocator's)."""
+    import pyperf
+
+    files: dict[str, Path] = {}
+    for path in sorted(run.measurements_dir.glob("runtime-*.json")):
+        for bench in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
+            meta = bench.get_metadata()
+            if meta.get(f"{PYPERF_TAG_PREFIX}variant") == variant:
+                files.setdefault(bench.get_name(), path)
+    return files
+
+
+def _effective_work_factors(run: Run, slowed: str, injection: Injection) -> list[tuple[str, float]]:
+    """Per workload, the work the slowed twin really did: pyperf asks for whole loops, so a
+    factor applies as round(loops * factor) / loops (benchmarks/runtime/_common.py)."""
+    import pyperf
+
+    out = []
+    for workload, path in _pyperf_files(run, slowed).items():
+        loops = [
+            int(r.get_loops())
+            for b in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks()
+            for r in b.get_runs()
+            if r.values
+        ]
+        if loops:
+            done = [max(1, round(n * injection.work_factor)) / n for n in loops]
+            out.append((workload, sum(done) / len(done)))
+    return out
+
+
+def _across_runs_check(first: Run, second: Run) -> Check:
+    comparison = compare_runs(first.dir, second.dir)
+    return Check(
+        "compare",
+        f"A/A across runs: compare {first.run_id} {second.run_id}",
+        comparison.exit_code == 0,
+        f"exit {comparison.exit_code}, {len(comparison.regressions)} regression(s)",
+        "exit 0 at default settings",
+    )
+
+
+def _cross_checks(engine: Engine, limits: Limits, run: Run, variant: str) -> list[Check]:
+    frame = _frame(run)
+    mine = frame[frame["variant"] == variant]
+    reference = _reference(run, variant)
+    checks: list[Check] = []
+    startup = mine[(mine["group"] == "startup") & (mine["metric"] == "wall_time")]
+    medians = {str(b): float(sub["value"].median()) for b, sub in startup.groupby("benchmark")}
+    if {PASS, IMPORT_STDLIB} <= set(medians):
+        checks.append(crosscheck.hyperfine_startup(engine, reference, limits, medians))
+    sizes = mine[(mine["group"] == "size") & (mine["benchmark"] == "base")]
+    by_metric = {str(m): float(v) for m, v in zip(sizes["metric"], sizes["value"], strict=True)}
+    if "uncompressed" in by_metric:
+        checks.append(crosscheck.inspect_size(engine, reference, by_metric["uncompressed"]))
+    if "compressed" in by_metric:
+        checks.append(crosscheck.save_gzip_size(engine, reference, by_metric["compressed"]))
+    checks += _pyperf_checks(run, frame, variant)
+    return checks
+
+
+def _pyperf_checks(run: Run, frame: pd.DataFrame, variant: str) -> list[Check]:
+    mine, slowed = _pyperf_files(run, variant), _pyperf_files(run, variant + SLOW_SUFFIX)
+    rows = twin_comparisons(frame, variant, variant + SLOW_SUFFIX)
+    ratios = {r.benchmark: r.worse_ratio for r in rows if r.group == "runtime"}
+    return [
+        crosscheck.pyperf_compare(mine[w], slowed[w], ratios[w], w)
+        for w in sorted(set(mine) & set(slowed) & set(ratios))
+    ]
+
+
+def _reference(run: Run, variant: str) -> str:
+    images: dict[str, Any] = read_run_meta(run.dir).get("images") or {}
+    for reference, meta in images.items():
+        if isinstance(meta, dict) and meta.get("variant") == variant:
+            return reference
+    raise UserError(f"{run.dir}/run.json records no image of {variant}")
+
+
+def _print(console: Console, checks: list[Check], report: Path) -> None:
+    for check in checks:
+        mark = "[green]ok  [/green]" if check.passed else "[red]FAIL[/red]"
+        console.print(
+            f"{mark} {check.group:<8} {check.name}: {check.measured} (expected {check.expected})",
+            markup=True,
+            highlight=False,
+        )
+    failed = sum(not c.passed for c in checks)
+    console.print(f"validate: {len(checks) - failed} of {len(checks)} checks passed")
+    console.print(f"report: {report}")

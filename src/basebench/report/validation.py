@@ -1,0 +1,147 @@
+"""``basebench validate``'s verdicts on its own run: the decision rule held against known truth.
+
+The validate run measures one image under three variant names: the variant itself, an A/A
+twin (the same image: every difference is noise) and a twin with a slowdown of known size
+(runtime workloads doing a known multiple of their work, start-up commands sleeping a known
+time first). Each twin is compared with the variant through ``compare_frames``, the very rule
+``basebench compare`` applies to two runs, with the twin relabelled as the variant; both sides
+come from one run, so there is no host drift to allow for. Then:
+
+- A/A: every timing must come out not significant after the correction;
+- known effect: every timing must come out significant, its ratio within ±10 % of the injected
+  one (runtime: the work really done, after pyperf's loops were rounded; start-up: the
+  variant's own median plus the delay, over that median).
+
+The A/A ratios are this host's noise floor, kept in run.json for every later report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from basebench.report.compare import IMPROVED, REGRESSED, MetricComparison, compare_frames
+
+#: A known effect counts as recovered when measured/expected is within this.
+EFFECT_TOLERANCE = 0.10
+#: What validate judges: the timings whose statistics the rule is about.
+TIMED = {("runtime", "time"), ("startup", "wall_time")}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation check: what was compared, what was found, and whether it passed."""
+
+    group: str
+    name: str
+    passed: bool
+    measured: str
+    expected: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "group": self.group,
+            "name": self.name,
+            "passed": self.passed,
+            "measured": self.measured,
+            "expected": self.expected,
+        }
+
+
+def _timed(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = list(zip(frame["group"], frame["metric"], strict=True))
+    return frame[[key in TIMED for key in keys]]
+
+
+def twin_comparisons(frame: pd.DataFrame, variant: str, twin: str) -> list[MetricComparison]:
+    """Each timed metric of ``twin`` against ``variant``'s, decided as ``compare`` would
+    (factor 1.0: the test alone decides)."""
+    timed = _timed(frame)
+    base = timed[timed["variant"] == variant]
+    other = timed[timed["variant"] == twin].copy()
+    other["variant"] = variant
+    rows, _, _ = compare_frames(base, other, factor=1.0, drifts=[])
+    return rows
+
+
+def _ratio_text(row: MetricComparison) -> str:
+    return f"{row.worse_ratio:.3f}x (Holm p = {row.p_adjusted:.2g})" if row.tested else "untested"
+
+
+def aa_checks(rows: Sequence[MetricComparison]) -> list[Check]:
+    """The A/A twin: no timing may differ significantly (one check per metric)."""
+    checks = []
+    for row in rows:
+        significant = row.status in (REGRESSED, IMPROVED)
+        checks.append(
+            Check(
+                row.group,
+                f"A/A {row.benchmark} {row.metric}",
+                row.tested and not significant,
+                _ratio_text(row),
+                "tested, not significant after correction",
+            )
+        )
+    return checks
+
+
+def effect_checks(
+    rows: Sequence[MetricComparison], expected: Mapping[tuple[str, str], float]
+) -> list[Check]:
+    """The slowed twin: every timing found slower, by the injected ratio ±10 %.
+
+    ``expected`` maps (group, benchmark) to the ratio the injection must produce.
+    """
+    checks = []
+    for row in rows:
+        want = expected.get((row.group, row.benchmark))
+        if want is None:
+            continue
+        close = math.isfinite(row.worse_ratio) and abs(row.worse_ratio / want - 1.0) <= (
+            EFFECT_TOLERANCE
+        )
+        checks.append(
+            Check(
+                row.group,
+                f"known effect {row.benchmark} {row.metric}",
+                row.tested and row.status == REGRESSED and close,
+                _ratio_text(row) + ("" if row.status == REGRESSED else f", {row.status}"),
+                f"significant, {want:.3f}x ± {EFFECT_TOLERANCE:.0%}",
+            )
+        )
+    return checks
+
+
+def startup_expectations(
+    frame: pd.DataFrame, variant: str, delay_s: float
+) -> dict[tuple[str, str], float]:
+    """(startup, command) -> (median + delay) / median, from the variant's own start-ups."""
+    startup = frame[
+        (frame["group"] == "startup")
+        & (frame["variant"] == variant)
+        & (frame["metric"] == "wall_time")
+    ]
+    out = {}
+    for benchmark, sub in startup.groupby("benchmark"):
+        median = float(sub["value"].median())
+        out[("startup", str(benchmark))] = (median + delay_s) / median
+    return out
+
+
+def noise_floor(rows: Sequence[MetricComparison]) -> dict[str, dict[str, float]]:
+    """Per group: how far the A/A ratios strayed from 1 (the largest, and the median)."""
+    by_group: dict[str, list[float]] = {}
+    for row in rows:
+        if row.tested and math.isfinite(row.worse_ratio) and row.worse_ratio > 0:
+            by_group.setdefault(row.group, []).append(abs(math.log(row.worse_ratio)))
+    return {
+        group: {
+            "metrics": float(len(logs)),
+            "largest_ratio": math.exp(max(logs)),
+            "median_ratio": math.exp(sorted(logs)[len(logs) // 2]),
+        }
+        for group, logs in by_group.items()
+    }

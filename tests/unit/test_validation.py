@@ -1,0 +1,94 @@
+"""``basebench validate``'s verdicts (report/validation.py) on synthetic runs of known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from basebench.report.frame import normalise
+from basebench.report.validation import (
+    aa_checks,
+    effect_checks,
+    noise_floor,
+    startup_expectations,
+    twin_comparisons,
+)
+from basebench.results import TIDY_COLUMNS
+
+V, AA, SLOW = "slim-trixie", "slim-trixie-aa", "slim-trixie-slow"
+
+
+def _rows(
+    variant: str, group: str, benchmark: str, values: list[list[float]]
+) -> list[dict[str, object]]:
+    metric, unit = ("time", "s") if group == "runtime" else ("wall_time", "s")
+    rows: list[dict[str, object]] = []
+    sample = 0
+    for round_no, round_values in enumerate(values):
+        for value in round_values:
+            rows.append(
+                {
+                    "run": "r",
+                    "group": group,
+                    "benchmark": benchmark,
+                    "variant": variant,
+                    "python": "3.13",
+                    "libc": "glibc",
+                    "base_source": "local",
+                    "strategy": "",
+                    "allocator": "pymalloc" if group == "runtime" else "",
+                    "metric": metric,
+                    "value": value,
+                    "unit": unit,
+                    "sample": sample,
+                    "round": round_no,
+                    "detail": "",
+                }
+            )
+            sample += 1
+    return rows
+
+
+def _frame(aa_factor: float = 1.0, slow_factor: float = 1.25, delay: float = 0.05) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+
+    def runtime(scale: float) -> list[list[float]]:
+        # 5 rounds of 6 values: rounds differ by ~3 %, values within a round by ~1 %
+        return [
+            list(0.010 * scale * rng.normal(1, 0.03) * rng.normal(1, 0.01, 6)) for _ in range(5)
+        ]
+
+    def startup(extra: float) -> list[list[float]]:
+        return [[float(0.18 * rng.normal(1, 0.02) + extra)] for _ in range(15)]
+
+    rows: list[dict[str, object]] = []
+    for variant, scale, extra in ((V, 1.0, 0.0), (AA, aa_factor, 0.0), (SLOW, slow_factor, delay)):
+        rows += _rows(variant, "runtime", "small_objects", runtime(scale))
+        rows += _rows(variant, "startup", "python -c pass", startup(extra))
+    return normalise(pd.DataFrame(rows, columns=list(TIDY_COLUMNS)))
+
+
+def test_an_aa_twin_passes_and_a_known_effect_is_recovered() -> None:
+    frame = _frame()
+    aa = aa_checks(twin_comparisons(frame, V, AA))
+    assert [c.passed for c in aa] == [True, True], aa
+    expected = startup_expectations(frame, V, 0.05)
+    expected[("runtime", "small_objects")] = 1.25
+    effect = effect_checks(twin_comparisons(frame, V, SLOW), expected)
+    assert len(effect) == 2 and all(c.passed for c in effect), effect
+    floor = noise_floor(twin_comparisons(frame, V, AA))
+    assert set(floor) == {"runtime", "startup"}
+    assert all(1.0 <= f["largest_ratio"] < 1.1 for f in floor.values())
+
+
+def test_a_twin_that_really_differs_fails_the_aa_check() -> None:
+    frame = _frame(aa_factor=1.3)
+    checks = {c.name: c for c in aa_checks(twin_comparisons(frame, V, AA))}
+    assert not checks["A/A small_objects time"].passed
+
+
+def test_an_effect_of_the_wrong_size_fails() -> None:
+    # Injected 1.25x, but the twin is 1.6x slower: significant, yet not the effect injected.
+    frame = _frame(slow_factor=1.6)
+    effect = effect_checks(twin_comparisons(frame, V, SLOW), {("runtime", "small_objects"): 1.25})
+    assert [c.passed for c in effect] == [False]
