@@ -67,6 +67,7 @@ def test_cold_build(benchmark: Any, engine: Engine, item: WorkItem) -> None:
             "group": GROUP,
             "benchmark": item.strategy,
             "metric": "wall_time",
+            "round": item.round,
             **item.tags,
             "image": item.tag,
             "image_id": last.image_id,

@@ -407,9 +407,12 @@ def _rows_from_pyperf(run: str, path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    # Each timed value is one repetition of the step: its own round.
+    # Each timed value is one repetition of the step: its own round. The build group runs one
+    # file per round (interleaved across variants) and says which in extra_info["round"];
+    # older files hold all their rounds in one benchmark.
     for bench in data.get("benchmarks", []):
         extra = bench.get("extra_info", {})
+        first = int(extra.get("round", 0))
         stats = bench.get("stats", {})
         values = stats.get("data") or [stats.get("median")]
         base = {
@@ -425,8 +428,8 @@ def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[d
                 "metric": extra.get("metric", "wall_time"),
                 "value": float(value),
                 "unit": "s",
-                "sample": i,
-                "round": i,
+                "sample": first + i,
+                "round": first + i,
             }
         # Numbers that are not a time (download time measured separately, sizes...).
         for key, value in (extra.get("metrics") or {}).items():
@@ -435,8 +438,8 @@ def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[d
                 "metric": key,
                 "value": float(value["value"]),
                 "unit": value["unit"],
-                "sample": 0,
-                "round": 0,
+                "sample": first,
+                "round": first,
             }
 
 

@@ -33,9 +33,10 @@ def test_validate_finds_the_injected_slowdown(engine: Engine, tmp_path: Path) ->
     # The exit code is the verdict of the checks, all of which are in run.json.
     assert code == (0 if all(c["passed"] for c in checks.values()) else 1)
     assert validation["passed"] == (code == 0)
-    # A 1.25x slowdown of every loop is far beyond this host's noise: it must be found.
-    effect = checks["known effect small_objects time"]
-    assert effect["passed"], effect
+    # A 1.25x slowdown of every loop, and 2 s added to a build of a few seconds, are far beyond
+    # this host's noise: they must be found, at their size.
+    for name in ("known effect small_objects time", "known effect custom wall_time"):
+        assert checks[name]["passed"], checks[name]
     # Sizes: the suite's uncompressed bytes are docker's own figure, exactly.
     assert checks["uncompressed vs docker image inspect"]["passed"]
     # The A/A twin and the slowed twin were measured under their own names.

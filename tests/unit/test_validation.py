@@ -8,9 +8,9 @@ import pandas as pd
 from basebench.report.frame import normalise
 from basebench.report.validation import (
     aa_checks,
+    delay_expectations,
     effect_checks,
     noise_floor,
-    startup_expectations,
     twin_comparisons,
 )
 from basebench.results import TIDY_COLUMNS
@@ -72,7 +72,7 @@ def test_an_aa_twin_passes_and_a_known_effect_is_recovered() -> None:
     frame = _frame()
     aa = aa_checks(twin_comparisons(frame, V, AA))
     assert [c.passed for c in aa] == [True, True], aa
-    expected = startup_expectations(frame, V, 0.05)
+    expected = delay_expectations(frame, V, "startup", 0.05)
     expected[("runtime", "small_objects")] = 1.25
     effect = effect_checks(twin_comparisons(frame, V, SLOW), expected)
     assert len(effect) == 2 and all(c.passed for c in effect), effect

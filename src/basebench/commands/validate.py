@@ -2,8 +2,9 @@
 
 One variant's image is measured under three names in one interleaved run: itself, an A/A
 twin (the same image) and a slowed twin (runtime workloads doing ``--work-factor`` times their
-work, start-up commands sleeping ``--startup-delay-ms`` first). A second run of the same image
-follows, for A/A across runs. Then (see :mod:`basebench.report.validation` and
+work, start-up commands sleeping ``--startup-delay-ms`` first, builds of images/validate/ with a
+RUN step sleeping ``--build-delay-s``). A second run of the same image follows, for A/A across
+runs. Then (see :mod:`basebench.report.validation` and
 :mod:`basebench.measure.crosscheck`):
 
 - A/A in one run: no timing of the twin differs significantly after the correction;
@@ -40,9 +41,9 @@ from basebench.report.frame import normalise
 from basebench.report.validation import (
     Check,
     aa_checks,
+    delay_expectations,
     effect_checks,
     noise_floor,
-    startup_expectations,
     twin_comparisons,
 )
 from basebench.results import PYPERF_TAG_PREFIX, Run, load_runs, read_run_meta
@@ -64,13 +65,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--startup-delay-ms", type=float, default=50.0, help="start-up delay to inject (50)"
     )
     parser.add_argument(
+        "--build-delay-s", type=float, default=2.0, help="build delay to inject (2)"
+    )
+    parser.add_argument(
         "--no-second-run", action="store_true", help="skip the A/A check across two runs"
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.work_factor <= 1.0 or args.startup_delay_ms <= 0:
-        raise UserError("--work-factor must be > 1 and --startup-delay-ms > 0: a known slowdown")
+    if args.work_factor <= 1.0 or args.startup_delay_ms <= 0 or args.build_delay_s <= 0:
+        raise UserError(
+            "--work-factor must be > 1, --startup-delay-ms and --build-delay-s > 0: known slowdowns"
+        )
     catalogue = load_catalogue()
     config = run_command.load_run_config(args, catalogue)
     if len(config.variants) != 1 or len(config.pythons) != 1:
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(network=network_settings(config.network, args.ca_bundle))
     console = Console(highlight=False)
     variant = config.variants[0]
-    injection = Injection(args.work_factor, args.startup_delay_ms / 1000.0)
+    injection = Injection(args.work_factor, args.startup_delay_ms / 1000.0, args.build_delay_s)
     first, _ = run_command.measure_run(
         config, catalogue, engine, args.results, console, _twins_plan(variant, injection)
     )
@@ -119,6 +125,7 @@ def _twins_plan(variant: str, injection: Injection) -> run_command.Plan:
             "slowed_twin": variant + SLOW_SUFFIX,
             "work_factor": injection.work_factor,
             "startup_delay_s": injection.startup_delay_s,
+            "build_delay_s": injection.build_delay_s,
         },
     }
     return run_command.Plan(
@@ -136,7 +143,10 @@ def _in_run_checks(
     frame = _frame(run)
     aa = twin_comparisons(frame, variant, variant + AA_SUFFIX)
     slowed = twin_comparisons(frame, variant, variant + SLOW_SUFFIX)
-    expected = startup_expectations(frame, variant, injection.startup_delay_s)
+    expected = {
+        **delay_expectations(frame, variant, "startup", injection.startup_delay_s),
+        **delay_expectations(frame, variant, "build", injection.build_delay_s),
+    }
     for workload, factor in _effective_work_factors(run, variant + SLOW_SUFFIX, injection):
         expected[("runtime", workload)] = factor
     checks = aa_checks(aa) + effect_checks(slowed, expected)

@@ -155,7 +155,12 @@ def plan(ctx: RunContext, base: BaseImage, strategy: str, context: Path) -> Buil
         return p
     p.builder = builder_image(ctx, base)
     runner = p.builder if spec.runs_on == "builder" else base.reference
-    p.build_args = {"BASE_IMAGE": runner, "BUILDER_IMAGE": p.builder, "PYTHON_VERSION": base.python}
+    p.build_args = {
+        "BASE_IMAGE": runner,
+        "BUILDER_IMAGE": p.builder,
+        "PYTHON_VERSION": base.python,
+        **ctx.injection(base).build_args(),
+    }
     p.dockerfile = str(spec.dockerfile)
     # The user's Dockerfile builds from --app as it is; ours from the prepared context.
     p.context = str(resolve(ctx.config.app) if strategy == CUSTOM else context)

@@ -33,8 +33,9 @@ class WorkItem:
     build_args: dict[str, str]
     builder: str  # reference of the image the strategy compiles on
     base: str  # reference of the base image
-    rounds: int
+    rounds: int  # timed builds in a row (the build group runs one per round, interleaved)
     tags: dict[str, str]  # the result tags of every row about this build
+    round: int = 0  # which round of the run these builds are (the unit of replication)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

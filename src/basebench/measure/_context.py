@@ -45,6 +45,11 @@ class Injection:
     work_factor: float = 1.0
     #: Start-up commands sleep this long before their own work.
     startup_delay_s: float = 0.0
+    #: Builds get this as build arg BASEBENCH_BUILD_DELAY (a Dockerfile that sleeps it).
+    build_delay_s: float = 0.0
+
+    def build_args(self) -> dict[str, str]:
+        return {BUILD_DELAY_ARG: f"{self.build_delay_s:g}"} if self.build_delay_s else {}
 
     def environment(self) -> dict[str, str]:
         return {WORK_FACTOR_ENV: repr(self.work_factor)} if self.work_factor != 1.0 else {}
@@ -52,6 +57,8 @@ class Injection:
 
 #: Read by benchmarks/runtime/_common.py inside the containers.
 WORK_FACTOR_ENV = "BASEBENCH_WORK_FACTOR"
+#: Read by images/validate/Dockerfile.
+BUILD_DELAY_ARG = "BASEBENCH_BUILD_DELAY"
 NO_INJECTION = Injection()
 
 

@@ -2,11 +2,12 @@
 
 For every strategy (images/strategies/strategies.toml, or the user's own Dockerfile as
 "custom") and every base of the run, a cold build (``--no-cache``; the base and builder images
-are already present) is timed by pytest-benchmark in pedantic mode (``rounds`` from the
-profile) in a subprocess running benchmarks/bench_builds.py; its JSON is adopted into the run.
-Each benchmark's extra_info carries the tags, the image id, BuildKit's per-step timings and the
-split of the build into download time (the ``fetch.sh`` steps) and install/compile time (the
-``install.sh`` steps).
+are already present) is timed by pytest-benchmark in pedantic mode in a subprocess running
+benchmarks/bench_builds.py, one round at a time (``rounds`` from the profile): each round builds
+every (strategy, base) once, in a rotated order, and its JSON is adopted into the run. Each
+benchmark's extra_info carries the round, the tags, the image id, BuildKit's per-step timings
+and the split of the build into download time (the ``fetch.sh`` steps) and install/compile time
+(the ``install.sh`` steps).
 
 What each build uses (builder, runner, context) is planned in
 :mod:`basebench.measure._app_image`; the hand-over to the subprocess is
@@ -21,7 +22,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -153,19 +154,40 @@ def _plans(
 def _time_builds(
     ctx: RunContext, plans: Sequence[BuildPlan], workdir: Path, rows: list[Measurement]
 ) -> None:
-    """Time ``plans``, register what was built; a failed row in ``rows`` for each failure."""
-    with ctx.step(GROUP, f"{len(plans)} cold builds x {ctx.config.rounds} round(s)"):
-        bench_json, outcomes = run_benchmarks(ctx, [work_item(ctx, p) for p in plans], workdir)
-    if bench_json is not None:
-        ctx.run.add_pytest_benchmark_file(bench_json, "build")
+    """Time ``plans`` round after round, register what was built; a failed row in ``rows`` for
+    each failure (a build that failed is not tried again in later rounds)."""
+    rounds = ctx.config.rounds
+    failed: dict[str, str] = {}
+    built: set[str] = set()
+    for r in range(rounds):
+        # One cold build of every plan per round, in an order rotated each round (ABC, BCA...):
+        # the round is the unit of replication, and a slow minute of the host then falls on
+        # every variant alike instead of on all the rounds of one of them.
+        live = [p for p in plans if p.id not in failed]
+        if not live:
+            break
+        order = live[r % len(live) :] + live[: r % len(live)]
+        items = [replace(work_item(ctx, p), rounds=1, round=r) for p in order]
+        round_dir = workdir / f"round-{r + 1}"
+        round_dir.mkdir(parents=True, exist_ok=True)
+        with ctx.step(GROUP, f"round {r + 1}/{rounds}: {len(items)} cold builds"):
+            bench_json, outcomes = run_benchmarks(ctx, items, round_dir)
+        if bench_json is not None:
+            ctx.run.add_pytest_benchmark_file(bench_json, "build")
+        for p in order:
+            outcome = outcomes.get(p.id)
+            if outcome and outcome.image_id:
+                built.add(p.id)
+            else:
+                failed[p.id] = (outcome.error if outcome else "") or (
+                    "the build did not report (see above)"
+                )
     for p in plans:
-        outcome = outcomes.get(p.id)
-        if outcome and outcome.image_id:
+        if p.id in failed:
+            ctx.fail(GROUP, f"{p.strategy} on {ctx.label(p.base)}", failed[p.id])
+            rows.append(_tags_row(ctx, p, "failed", last_line(failed[p.id])))
+        elif p.id in built:
             register_app_image(ctx, p)
-            continue
-        message = (outcome.error if outcome else "") or "the build did not report (see above)"
-        ctx.fail(GROUP, f"{p.strategy} on {ctx.label(p.base)}", message)
-        rows.append(_tags_row(ctx, p, "failed", last_line(message)))
 
 
 def measure(ctx: RunContext) -> None:

@@ -3,14 +3,15 @@
 The validate run measures one image under three variant names: the variant itself, an A/A
 twin (the same image: every difference is noise) and a twin with a slowdown of known size
 (runtime workloads doing a known multiple of their work, start-up commands sleeping a known
-time first). Each twin is compared with the variant through ``compare_frames``, the very rule
-``basebench compare`` applies to two runs, with the twin relabelled as the variant; both sides
-come from one run, so there is no host drift to allow for. Then:
+time first, builds with a RUN step sleeping a known time). Each twin is compared with the
+variant through ``compare_frames``, the very rule ``basebench compare`` applies to two runs,
+with the twin relabelled as the variant; both sides come from one run, so there is no host drift
+to allow for. Then:
 
 - A/A: every timing must come out not significant after the correction;
 - known effect: every timing must come out significant, its ratio within ±10 % of the injected
-  one (runtime: the work really done, after pyperf's loops were rounded; start-up: the
-  variant's own median plus the delay, over that median).
+  one (runtime: the work really done, after pyperf's loops were rounded; start-up and builds:
+  the variant's own median plus the delay, over that median).
 
 The A/A ratios are this host's noise floor, kept in run.json for every later report.
 """
@@ -28,7 +29,7 @@ from basebench.report.compare import IMPROVED, REGRESSED, MetricComparison, comp
 #: A known effect counts as recovered when measured/expected is within this.
 EFFECT_TOLERANCE = 0.10
 #: What validate judges: the timings whose statistics the rule is about.
-TIMED = {("runtime", "time"), ("startup", "wall_time")}
+TIMED = {("runtime", "time"), ("startup", "wall_time"), ("build", "wall_time")}
 
 
 @dataclass(frozen=True)
@@ -115,19 +116,18 @@ def effect_checks(
     return checks
 
 
-def startup_expectations(
-    frame: pd.DataFrame, variant: str, delay_s: float
+def delay_expectations(
+    frame: pd.DataFrame, variant: str, group: str, delay_s: float
 ) -> dict[tuple[str, str], float]:
-    """(startup, command) -> (median + delay) / median, from the variant's own start-ups."""
-    startup = frame[
-        (frame["group"] == "startup")
-        & (frame["variant"] == variant)
-        & (frame["metric"] == "wall_time")
+    """(group, benchmark) -> (median + delay) / median of ``variant``'s own wall times: what an
+    added delay of ``delay_s`` must turn into (start-up commands, builds)."""
+    timed = frame[
+        (frame["group"] == group) & (frame["variant"] == variant) & (frame["metric"] == "wall_time")
     ]
     out = {}
-    for benchmark, sub in startup.groupby("benchmark"):
+    for benchmark, sub in timed.groupby("benchmark"):
         median = float(sub["value"].median())
-        out[("startup", str(benchmark))] = (median + delay_s) / median
+        out[(group, str(benchmark))] = (median + delay_s) / median
     return out
 
 
