@@ -385,7 +385,9 @@ def _validation_blocks(validation: Mapping[str, Any] | None) -> list[Block]:
     blocks: list[Block] = [
         Heading("This host's noise floor", 3),
         Para(
-            f"`basebench validate` run `{validation.get('run_id', '?')}`: {passed} of "
+            f"From the newest `basebench validate` run of a host with the same CPU model beside "
+            f"these results, `{validation.get('run_id', '?')}` (a machine's speed can change "
+            f"between sessions: re-run `basebench validate` to measure today's): {passed} of "
             f"{len(checks)} checks passed. {floor_text or 'No A/A ratio recorded.'}"
         ),
     ]
