@@ -312,6 +312,8 @@ def latest_validation(results_root: Path, cpu_model: str) -> dict[str, Any] | No
     if not results_root.is_dir():
         return None
     for run_dir in sorted(results_root.iterdir(), reverse=True):  # run ids start with the time
+        if not (run_dir / "run.json").is_file():
+            continue  # results/README.md, a folder that is not a run
         try:
             meta = read_run_meta(run_dir)
         except UserError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -92,3 +94,28 @@ def test_an_effect_of_the_wrong_size_fails() -> None:
     frame = _frame(slow_factor=1.6)
     effect = effect_checks(twin_comparisons(frame, V, SLOW), {("runtime", "small_objects"): 1.25})
     assert [c.passed for c in effect] == [False]
+
+
+def test_the_newest_validation_of_the_same_cpu_is_found(tmp_path: Path) -> None:
+    import json
+
+    from basebench.results import latest_validation
+
+    root = tmp_path / "results"
+    root.mkdir()
+    (root / "README.md").write_text("# results\n")  # not a run: skipped
+    for run_id, cpu, passed in (
+        ("20260101-000000-a", "cpu A", True),
+        ("20260102-000000-b", "cpu B", False),
+        ("20260103-000000-c", "cpu A", False),
+        ("20260104-000000-d", "cpu A", None),  # a run that is not a validation
+    ):
+        (root / run_id).mkdir()
+        meta = {"format": "basebench.run/1", "run_id": run_id, "host": {"cpu_model": cpu}}
+        if passed is not None:
+            meta["validation"] = {"passed": passed, "checks": [], "noise_floor": {}}
+        (root / run_id / "run.json").write_text(json.dumps(meta))
+    found = latest_validation(root, "cpu A")
+    assert found is not None and found["run_id"] == "20260103-000000-c"
+    assert latest_validation(root, "cpu C") is None
+    assert latest_validation(tmp_path / "nowhere", "cpu A") is None
