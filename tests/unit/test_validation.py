@@ -119,3 +119,14 @@ def test_the_newest_validation_of_the_same_cpu_is_found(tmp_path: Path) -> None:
     assert found is not None and found["run_id"] == "20260103-000000-c"
     assert latest_validation(root, "cpu C") is None
     assert latest_validation(tmp_path / "nowhere", "cpu A") is None
+
+
+def test_an_effect_that_was_not_measured_fails_and_so_does_a_failure() -> None:
+    from basebench.report.validation import failure_checks
+
+    frame = _frame()
+    rows = twin_comparisons(frame, V, SLOW)
+    missing = effect_checks(rows, {("build", "custom"): 1.5})
+    assert [(c.name, c.passed) for c in missing] == [("known effect custom", False)]
+    failed = failure_checks([{"group": "build", "what": "custom on x", "message": "boom\n."}], "r")
+    assert [(c.passed, c.measured) for c in failed] == [(False, "failed: boom")]

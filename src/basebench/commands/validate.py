@@ -43,6 +43,7 @@ from basebench.report.validation import (
     aa_checks,
     delay_expectations,
     effect_checks,
+    failure_checks,
     noise_floor,
     twin_comparisons,
 )
@@ -93,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         plan = run_command.Plan(meta={"purpose": f"validate: {first.run_id} again (A/A)"})
         second, _ = run_command.measure_run(config, catalogue, engine, args.results, console, plan)
     checks, floor = _in_run_checks(first, variant, injection)
+    for run_ in (first, second):
+        if run_ is not None:
+            checks += failure_checks(read_run_meta(run_.dir).get("failures") or [], run_.run_id)
     if second is not None:
         checks.append(_across_runs_check(first, second))
     checks += _cross_checks(engine, config.limits, first, variant)

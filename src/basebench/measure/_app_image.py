@@ -86,7 +86,7 @@ def builder_image(ctx: RunContext, base: BaseImage) -> str:
         return ensure_builder(engine, variant, base.python, opt_level=opt_level).reference
     if variant.family == "debian-full":
         return base.reference
-    full = ctx.catalogue.get(full_sibling(base.variant))
+    full = ctx.catalogue.get(full_sibling(base.catalogue_name))
     return ensure_base(
         ctx.engine,
         full,

@@ -62,9 +62,11 @@ class Rule:
 
 
 def _sibling_in_run(base: BaseImage, bases: Sequence[BaseImage]) -> bool:
-    sibling = full_sibling(base.variant)
-    return sibling != base.variant and any(
-        b.variant == sibling and b.python == base.python and b.source == base.source for b in bases
+    # Catalogue names: a second name for one image (validate's twins) is still that variant.
+    sibling = full_sibling(base.catalogue_name)
+    return sibling != base.catalogue_name and any(
+        b.catalogue_name == sibling and b.python == base.python and b.source == base.source
+        for b in bases
     )
 
 
@@ -80,7 +82,7 @@ class Strategy:
         """Why this strategy is not built on ``base`` (a run of ``bases``); "" when it is."""
         for rule in self.not_applicable:
             if rule.matches(variant, base, bases):
-                sibling = full_sibling(base.variant)
+                sibling = full_sibling(base.catalogue_name)
                 return rule.reason.format(variant=base.variant, python=base.python, sibling=sibling)
         return ""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -94,12 +95,17 @@ def effect_checks(
 ) -> list[Check]:
     """The slowed twin: every timing found slower, by the injected ratio ±10 %.
 
-    ``expected`` maps (group, benchmark) to the ratio the injection must produce.
+    ``expected`` maps (group, benchmark) to the ratio the injection must produce; an expected
+    effect with nothing measured fails (a twin whose build failed proves nothing).
     """
     checks = []
-    for row in rows:
-        want = expected.get((row.group, row.benchmark))
-        if want is None:
+    found = {(row.group, row.benchmark): row for row in rows}
+    for (group, benchmark), want in sorted(expected.items()):
+        row = found.get((group, benchmark))
+        if row is None:
+            checks.append(
+                Check(group, f"known effect {benchmark}", False, "not measured", "measured")
+            )
             continue
         close = math.isfinite(row.worse_ratio) and abs(row.worse_ratio / want - 1.0) <= (
             EFFECT_TOLERANCE
@@ -112,6 +118,18 @@ def effect_checks(
                 _ratio_text(row) + ("" if row.status == REGRESSED else f", {row.status}"),
                 f"significant, {want:.3f}x ± {EFFECT_TOLERANCE:.0%}",
             )
+        )
+    return checks
+
+
+def failure_checks(failures: Sequence[Mapping[str, Any]], run_id: str) -> list[Check]:
+    """A failure in a validation run (a twin's build, a workload) leaves a check unproven."""
+    checks = []
+    for failure in failures:
+        first_line = (str(failure.get("message", "")).splitlines() or [""])[0][:200]
+        what = f"{run_id}: {failure.get('what', '?')}"
+        checks.append(
+            Check(str(failure.get("group", "?")), what, False, f"failed: {first_line}", "none")
         )
     return checks
 
