@@ -39,6 +39,7 @@ from basebench.netconf import network_settings
 from basebench.report import compare_runs, make_report
 from basebench.report.frame import normalise
 from basebench.report.validation import (
+    TIMED,
     Check,
     aa_checks,
     delay_expectations,
@@ -63,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--work-factor", type=float, default=1.25, help="runtime slowdown to inject (1.25)"
     )
     parser.add_argument(
-        "--startup-delay-ms", type=float, default=50.0, help="start-up delay to inject (50)"
+        "--startup-delay-ms", type=float, default=250.0, help="start-up delay to inject (250)"
     )
     parser.add_argument(
         "--build-delay-s", type=float, default=2.0, help="build delay to inject (2)"
@@ -97,8 +98,10 @@ def run(args: argparse.Namespace) -> int:
     for run_ in (first, second):
         if run_ is not None:
             checks += failure_checks(read_run_meta(run_.dir).get("failures") or [], run_.run_id)
+    between: dict[str, dict[str, float]] = {}
     if second is not None:
-        checks.append(_across_runs_check(first, second))
+        check, between = _across_runs(first, second)
+        checks.append(check)
     checks += _cross_checks(engine, config.limits, first, variant)
     passed = all(c.passed for c in checks)
     first.update_meta(
@@ -106,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
             "passed": passed,
             "checks": [c.as_dict() for c in checks],
             "noise_floor": floor,
+            # How far the same timings moved from one run to the next: the noise a
+            # comparison of two runs on this host has to live with.
+            "between_runs": between,
             "second_run": second.run_id if second else "",
         }
     )
@@ -191,15 +197,24 @@ def _effective_work_factors(run: Run, slowed: str, injection: Injection) -> list
     return out
 
 
-def _across_runs_check(first: Run, second: Run) -> Check:
+def _across_runs(first: Run, second: Run) -> tuple[Check, dict[str, dict[str, float]]]:
+    """compare of the two runs at default settings must pass; and the A/A ratios between the
+    runs, per group (the host's between-run noise)."""
     comparison = compare_runs(first.dir, second.dir)
-    return Check(
+    timed = [r for r in comparison.rows if r.tested and (r.group, r.metric) in TIMED]
+    regressed = ", ".join(
+        f"{r.group} {r.benchmark} {r.worse_ratio:.3f}x (Holm p = {r.p_adjusted:.2g}, "
+        f"threshold {r.threshold:.2f}x)"
+        for r in comparison.regressions
+    )
+    check = Check(
         "compare",
         f"A/A across runs: compare {first.run_id} {second.run_id}",
         comparison.exit_code == 0,
-        f"exit {comparison.exit_code}, {len(comparison.regressions)} regression(s)",
+        f"exit {comparison.exit_code}" + (f": {regressed}" if regressed else ""),
         "exit 0 at default settings",
     )
+    return check, noise_floor(timed)
 
 
 def _cross_checks(engine: Engine, limits: Limits, run: Run, variant: str) -> list[Check]:

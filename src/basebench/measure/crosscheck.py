@@ -33,10 +33,12 @@ from basebench.report.validation import Check
 
 #: The CLI's ``docker run --rm`` makes more API calls than basebench's docker-py path (attach,
 #: remove before exiting) and starts a Go program each time: its medians carry a fixed extra
-#: (~50 ms seen here). So hyperfine is held to the *difference* between two commands on one
+#: (30-60 ms seen here). So hyperfine is held to the *difference* between two commands on one
 #: image, where that extra cancels: the time the stdlib imports add, within this fraction (or
-#: HYPERFINE_SLACK_S, whichever is larger).
-HYPERFINE_TOLERANCE = 0.15
+#: HYPERFINE_SLACK_S, whichever is larger). hyperfine runs minutes after the suite measured, not
+#: interleaved with it, and this shared host's speed moves by 10-15 % between such phases (the
+#: A/A across runs sees it): the tolerance is wider than that.
+HYPERFINE_TOLERANCE = 0.20
 HYPERFINE_SLACK_S = 0.010
 #: The whole `docker save` archive (configs, manifest, tar headers) against the layers alone.
 SAVE_GZIP_TOLERANCE = 0.05

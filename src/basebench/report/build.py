@@ -376,11 +376,19 @@ def _validation_blocks(validation: Mapping[str, Any] | None) -> list[Block]:
         ]
     checks = [c for c in validation.get("checks") or [] if isinstance(c, Mapping)]
     passed = sum(bool(c.get("passed")) for c in checks)
-    floor = validation.get("noise_floor") or {}
-    floor_text = "; ".join(
-        f"{group}: A/A ratios up to {float(f['largest_ratio']):.3f}× "
-        f"(median {float(f['median_ratio']):.3f}×, {int(f['metrics'])} metrics)"
-        for group, f in sorted(floor.items())
+    floor_text = " ".join(
+        f"{what}: "
+        + "; ".join(
+            f"{group} up to {float(f['largest_ratio']):.3f}× "
+            f"(median {float(f['median_ratio']):.3f}×, {int(f['metrics'])} metrics)"
+            for group, f in sorted(floors.items())
+        )
+        + "."
+        for what, floors in (
+            ("A/A ratios within one run", validation.get("noise_floor") or {}),
+            ("between two runs", validation.get("between_runs") or {}),
+        )
+        if floors
     )
     blocks: list[Block] = [
         Heading("This host's noise floor", 3),
