@@ -44,7 +44,7 @@ def test_startup_measures_each_twin_and_delays_only_the_injected_one(tmp_path: P
     startup.measure(ctx)
     # Three names of one reference: 3 images x 2 commands x 2 rounds, none folded together.
     assert len(engine.calls) == 3 * 2 * 2
-    delayed = [c for c in engine.calls if "time.sleep(0.05)" in " ".join(c.command or [])]
+    delayed = [c for c in engine.calls if "perf_counter() + 0.05" in " ".join(c.command or [])]
     assert len(delayed) == 2 * 2
     written = sorted(p.name for p in ctx.run.measurements_dir.glob("startup-*.json"))
     assert written == [

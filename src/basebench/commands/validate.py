@@ -2,7 +2,7 @@
 
 One variant's image is measured under three names in one interleaved run: itself, an A/A
 twin (the same image) and a slowed twin (runtime workloads doing ``--work-factor`` times their
-work, start-up commands sleeping ``--startup-delay-ms`` first, builds of images/validate/ with a
+work, start-up commands spinning ``--startup-delay-ms`` first, builds of images/validate/ with a
 RUN step sleeping ``--build-delay-s``). A second run of the same image follows, for A/A across
 runs. Then (see :mod:`basebench.report.validation` and
 :mod:`basebench.measure.crosscheck`):

@@ -2,7 +2,7 @@
 
 The validate run measures one image under three variant names: the variant itself, an A/A
 twin (the same image: every difference is noise) and a twin with a slowdown of known size
-(runtime workloads doing a known multiple of their work, start-up commands sleeping a known
+(runtime workloads doing a known multiple of their work, start-up commands spinning a known
 time first, builds with a RUN step sleeping a known time). Each twin is compared with the
 variant through ``compare_frames``, the very rule ``basebench compare`` applies to two runs,
 with the twin relabelled as the variant; both sides come from one run, so there is no host drift
