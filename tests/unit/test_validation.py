@@ -75,7 +75,7 @@ def test_an_aa_twin_passes_and_a_known_effect_is_recovered() -> None:
     aa = aa_checks(twin_comparisons(frame, V, AA))
     assert [c.passed for c in aa] == [True, True], aa
     expected = delay_expectations(frame, V, "startup", 0.05)
-    expected[("runtime", "small_objects")] = 1.25
+    expected[("runtime", "small_objects", "")] = 1.25
     effect = effect_checks(twin_comparisons(frame, V, SLOW), expected)
     assert len(effect) == 2 and all(c.passed for c in effect), effect
     floor = noise_floor(twin_comparisons(frame, V, AA))
@@ -92,7 +92,9 @@ def test_a_twin_that_really_differs_fails_the_aa_check() -> None:
 def test_an_effect_of_the_wrong_size_fails() -> None:
     # Injected 1.25x, but the twin is 1.6x slower: significant, yet not the effect injected.
     frame = _frame(slow_factor=1.6)
-    effect = effect_checks(twin_comparisons(frame, V, SLOW), {("runtime", "small_objects"): 1.25})
+    effect = effect_checks(
+        twin_comparisons(frame, V, SLOW), {("runtime", "small_objects", ""): 1.25}
+    )
     assert [c.passed for c in effect] == [False]
 
 
@@ -126,7 +128,7 @@ def test_an_effect_that_was_not_measured_fails_and_so_does_a_failure() -> None:
 
     frame = _frame()
     rows = twin_comparisons(frame, V, SLOW)
-    missing = effect_checks(rows, {("build", "custom"): 1.5})
+    missing = effect_checks(rows, {("build", "custom", "custom"): 1.5})
     assert [(c.name, c.passed) for c in missing] == [("known effect custom", False)]
     failed = failure_checks([{"group": "build", "what": "custom on x", "message": "boom\n."}], "r")
     assert [(c.passed, c.measured) for c in failed] == [(False, "failed: boom")]

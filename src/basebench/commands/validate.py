@@ -158,7 +158,7 @@ def _in_run_checks(
         **delay_expectations(frame, variant, "build", injection.build_delay_s),
     }
     for workload, factor in _effective_work_factors(run, variant + SLOW_SUFFIX, injection):
-        expected[("runtime", workload)] = factor
+        expected[("runtime", workload, "")] = factor
     checks = aa_checks(aa) + effect_checks(slowed, expected)
     if not aa or not slowed:
         checks.append(Check("validate", "twins measured", False, "no timing to compare", "some"))

@@ -380,13 +380,13 @@ def _validation_blocks(validation: Mapping[str, Any] | None) -> list[Block]:
         f"{what}: "
         + "; ".join(
             f"{group} up to {float(f['largest_ratio']):.3f}× "
-            f"(median {float(f['median_ratio']):.3f}×, {int(f['metrics'])} metrics)"
+            f"(median {float(f['median_ratio']):.3f}× of {int(f['metrics'])})"
             for group, f in sorted(floors.items())
         )
         + "."
         for what, floors in (
             ("A/A ratios within one run", validation.get("noise_floor") or {}),
-            ("between two runs", validation.get("between_runs") or {}),
+            ("Between two runs", validation.get("between_runs") or {}),
         )
         if floors
     )

@@ -69,6 +69,20 @@ def twin_comparisons(frame: pd.DataFrame, variant: str, twin: str) -> list[Metri
     return rows
 
 
+#: (group, benchmark, strategy): one timed series of a variant (a start-up command runs on the
+#: base image and on each app image, told apart by the strategy).
+SeriesKey = tuple[str, str, str]
+
+
+def _series(row: MetricComparison) -> SeriesKey:
+    return (row.group, row.benchmark, row.strategy)
+
+
+def _name(row: MetricComparison) -> str:
+    suffix = f" ({row.strategy})" if row.strategy and row.strategy != row.benchmark else ""
+    return f"{row.benchmark} {row.metric}{suffix}"
+
+
 def _ratio_text(row: MetricComparison) -> str:
     return f"{row.worse_ratio:.3f}x (Holm p = {row.p_adjusted:.2g})" if row.tested else "untested"
 
@@ -81,7 +95,7 @@ def aa_checks(rows: Sequence[MetricComparison]) -> list[Check]:
         checks.append(
             Check(
                 row.group,
-                f"A/A {row.benchmark} {row.metric}",
+                f"A/A {_name(row)}",
                 row.tested and not significant,
                 _ratio_text(row),
                 "tested, not significant after correction",
@@ -91,18 +105,19 @@ def aa_checks(rows: Sequence[MetricComparison]) -> list[Check]:
 
 
 def effect_checks(
-    rows: Sequence[MetricComparison], expected: Mapping[tuple[str, str], float]
+    rows: Sequence[MetricComparison], expected: Mapping[SeriesKey, float]
 ) -> list[Check]:
     """The slowed twin: every timing found slower, by the injected ratio ±10 %.
 
-    ``expected`` maps (group, benchmark) to the ratio the injection must produce; an expected
-    effect with nothing measured fails (a twin whose build failed proves nothing).
+    ``expected`` maps each series to the ratio the injection must produce; an expected effect
+    with nothing measured fails (a twin whose build failed proves nothing).
     """
     checks = []
-    found = {(row.group, row.benchmark): row for row in rows}
-    for (group, benchmark), want in sorted(expected.items()):
-        row = found.get((group, benchmark))
+    found = {_series(row): row for row in rows}
+    for key, want in sorted(expected.items()):
+        row = found.get(key)
         if row is None:
+            group, benchmark, _ = key
             checks.append(
                 Check(group, f"known effect {benchmark}", False, "not measured", "measured")
             )
@@ -113,7 +128,7 @@ def effect_checks(
         checks.append(
             Check(
                 row.group,
-                f"known effect {row.benchmark} {row.metric}",
+                f"known effect {_name(row)}",
                 row.tested and row.status == REGRESSED and close,
                 _ratio_text(row) + ("" if row.status == REGRESSED else f", {row.status}"),
                 f"significant, {want:.3f}x ± {EFFECT_TOLERANCE:.0%}",
@@ -136,16 +151,16 @@ def failure_checks(failures: Sequence[Mapping[str, Any]], run_id: str) -> list[C
 
 def delay_expectations(
     frame: pd.DataFrame, variant: str, group: str, delay_s: float
-) -> dict[tuple[str, str], float]:
-    """(group, benchmark) -> (median + delay) / median of ``variant``'s own wall times: what an
-    added delay of ``delay_s`` must turn into (start-up commands, builds)."""
+) -> dict[SeriesKey, float]:
+    """Each series -> (median + delay) / median of ``variant``'s own wall times: what an added
+    delay of ``delay_s`` must turn into (start-up commands, builds)."""
     timed = frame[
         (frame["group"] == group) & (frame["variant"] == variant) & (frame["metric"] == "wall_time")
     ]
     out = {}
-    for benchmark, sub in timed.groupby("benchmark"):
+    for (benchmark, strategy), sub in timed.groupby(["benchmark", "strategy"]):
         median = float(sub["value"].median())
-        out[(group, str(benchmark))] = (median + delay_s) / median
+        out[(group, str(benchmark), str(strategy))] = (median + delay_s) / median
     return out
 
 
