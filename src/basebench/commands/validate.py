@@ -21,6 +21,7 @@ check and this host's noise floor (the A/A ratios per group). Exit 1 when a chec
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from basebench.measure._context import Injection
 from basebench.measure.startup import IMPORT_STDLIB, PASS
 from basebench.netconf import network_settings
 from basebench.report import compare_runs, make_report
+from basebench.report.compare import MetricComparison
 from basebench.report.frame import normalise
 from basebench.report.validation import (
     TIMED,
@@ -87,28 +89,31 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     variant = config.variants[0]
     injection = Injection(args.work_factor, args.startup_delay_ms / 1000.0, args.build_delay_s)
-    first, _ = run_command.measure_run(
+    first, failures = run_command.measure_run(
         config, catalogue, engine, args.results, console, _twins_plan(variant, injection)
     )
+    # A failure leaves a check unproven (a twin whose build failed proves nothing).
+    failed = failure_checks([f.as_dict() for f in failures], first.run_id)
     second = None
     if not args.no_second_run:
         plan = run_command.Plan(meta={"purpose": f"validate: {first.run_id} again (A/A)"})
-        second, _ = run_command.measure_run(config, catalogue, engine, args.results, console, plan)
-    checks, floor = _in_run_checks(first, variant, injection)
-    for run_ in (first, second):
-        if run_ is not None:
-            checks += failure_checks(read_run_meta(run_.dir).get("failures") or [], run_.run_id)
+        second, failures = run_command.measure_run(
+            config, catalogue, engine, args.results, console, plan
+        )
+        failed += failure_checks([f.as_dict() for f in failures], second.run_id)
+    evidence = _Evidence.of(first, variant)
+    checks = _in_run_checks(evidence, injection) + failed
     between: dict[str, dict[str, float]] = {}
     if second is not None:
         check, between = _across_runs(first, second)
         checks.append(check)
-    checks += _cross_checks(engine, config.limits, first, variant)
+    checks += _cross_checks(engine, config.limits, evidence)
     passed = all(c.passed for c in checks)
     first.update_meta(
         validation={
             "passed": passed,
             "checks": [c.as_dict() for c in checks],
-            "noise_floor": floor,
+            "noise_floor": noise_floor(evidence.aa),
             # How far the same timings moved from one run to the next: the noise a
             # comparison of two runs on this host has to live with.
             "between_runs": between,
@@ -143,58 +148,78 @@ def _twins_plan(variant: str, injection: Injection) -> run_command.Plan:
     )
 
 
-def _frame(run: Run) -> pd.DataFrame:
-    return normalise(load_runs([run.dir]))
+@dataclass(frozen=True)
+class _Evidence:
+    """What the first run measured, read once: the frame, both twins against the variant, and
+    the pyperf files of the variant and of the slowed twin."""
+
+    run: Run
+    variant: str
+    frame: pd.DataFrame
+    aa: list[MetricComparison]
+    slowed: list[MetricComparison]
+    pyperf_files: dict[str, Path]  # workload -> the variant's file
+    slowed_pyperf_files: dict[str, Path]  # workload -> the slowed twin's file
+
+    @classmethod
+    def of(cls, run: Run, variant: str) -> _Evidence:
+        frame = normalise(load_runs([run.dir]))
+        slowed = variant + SLOW_SUFFIX
+        files = _pyperf_files(run)
+        return cls(
+            run,
+            variant,
+            frame,
+            twin_comparisons(frame, variant, variant + AA_SUFFIX),
+            twin_comparisons(frame, variant, slowed),
+            files.get(variant, {}),
+            files.get(slowed, {}),
+        )
 
 
-def _in_run_checks(
-    run: Run, variant: str, injection: Injection
-) -> tuple[list[Check], dict[str, dict[str, float]]]:
-    frame = _frame(run)
-    aa = twin_comparisons(frame, variant, variant + AA_SUFFIX)
-    slowed = twin_comparisons(frame, variant, variant + SLOW_SUFFIX)
+def _in_run_checks(evidence: _Evidence, injection: Injection) -> list[Check]:
+    frame, variant = evidence.frame, evidence.variant
     expected = {
         **delay_expectations(frame, variant, "startup", injection.startup_delay_s),
         **delay_expectations(frame, variant, "build", injection.build_delay_s),
     }
-    for workload, factor in _effective_work_factors(run, variant + SLOW_SUFFIX, injection):
-        expected[("runtime", workload, "")] = factor
-    checks = aa_checks(aa) + effect_checks(slowed, expected)
-    if not aa or not slowed:
+    for workload, path in evidence.slowed_pyperf_files.items():
+        factor = _effective_work_factor(path, injection.work_factor)
+        if factor is not None:
+            expected[("runtime", workload, "")] = factor
+    checks = aa_checks(evidence.aa) + effect_checks(evidence.slowed, expected)
+    if not evidence.aa or not evidence.slowed:
         checks.append(Check("validate", "twins measured", False, "no timing to compare", "some"))
-    return checks, noise_floor(aa)
+    return checks
 
 
-def _pyperf_files(run: Run, variant: str) -> dict[str, Path]:
-    """workload -> the run's pyperf file of ``variant`` (the default allocator's)."""
+def _pyperf_files(run: Run) -> dict[str, dict[str, Path]]:
+    """variant -> workload -> the run's pyperf file (the run measures one allocator)."""
     import pyperf
 
-    files: dict[str, Path] = {}
+    files: dict[str, dict[str, Path]] = {}
     for path in sorted(run.measurements_dir.glob("runtime-*.json")):
         for bench in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
-            meta = bench.get_metadata()
-            if meta.get(f"{PYPERF_TAG_PREFIX}variant") == variant:
-                files.setdefault(bench.get_name(), path)
+            variant = str(bench.get_metadata().get(f"{PYPERF_TAG_PREFIX}variant", ""))
+            files.setdefault(variant, {}).setdefault(bench.get_name(), path)
     return files
 
 
-def _effective_work_factors(run: Run, slowed: str, injection: Injection) -> list[tuple[str, float]]:
-    """Per workload, the work the slowed twin really did: pyperf asks for whole loops, so a
-    factor applies as round(loops * factor) / loops (benchmarks/runtime/_common.py)."""
+def _effective_work_factor(path: Path, factor: float) -> float | None:
+    """The work the slowed twin really did in ``path``: pyperf asks for whole loops, so a
+    factor applies as round(loops * factor) / loops (effective_loops in
+    benchmarks/runtime/_common.py, which runs in the containers and cannot be imported here)."""
     import pyperf
 
-    out = []
-    for workload, path in _pyperf_files(run, slowed).items():
-        loops = [
-            int(r.get_loops())
-            for b in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks()
-            for r in b.get_runs()
-            if r.values
-        ]
-        if loops:
-            done = [max(1, round(n * injection.work_factor)) / n for n in loops]
-            out.append((workload, sum(done) / len(done)))
-    return out
+    loops = [
+        int(r.get_loops())
+        for b in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks()
+        for r in b.get_runs()
+        if r.values
+    ]
+    if not loops:
+        return None
+    return sum(max(1, round(n * factor)) / n for n in loops) / len(loops)
 
 
 def _across_runs(first: Run, second: Run) -> tuple[Check, dict[str, dict[str, float]]]:
@@ -217,10 +242,9 @@ def _across_runs(first: Run, second: Run) -> tuple[Check, dict[str, dict[str, fl
     return check, noise_floor(timed)
 
 
-def _cross_checks(engine: Engine, limits: Limits, run: Run, variant: str) -> list[Check]:
-    frame = _frame(run)
-    mine = frame[frame["variant"] == variant]
-    reference = _reference(run, variant)
+def _cross_checks(engine: Engine, limits: Limits, evidence: _Evidence) -> list[Check]:
+    mine = evidence.frame[evidence.frame["variant"] == evidence.variant]
+    reference = _reference(evidence.run, evidence.variant)
     checks: list[Check] = []
     startup = mine[(mine["group"] == "startup") & (mine["metric"] == "wall_time")]
     medians = {str(b): float(sub["value"].median()) for b, sub in startup.groupby("benchmark")}
@@ -232,18 +256,13 @@ def _cross_checks(engine: Engine, limits: Limits, run: Run, variant: str) -> lis
         checks.append(crosscheck.inspect_size(engine, reference, by_metric["uncompressed"]))
     if "compressed" in by_metric:
         checks.append(crosscheck.save_gzip_size(engine, reference, by_metric["compressed"]))
-    checks += _pyperf_checks(run, frame, variant)
-    return checks
-
-
-def _pyperf_checks(run: Run, frame: pd.DataFrame, variant: str) -> list[Check]:
-    mine, slowed = _pyperf_files(run, variant), _pyperf_files(run, variant + SLOW_SUFFIX)
-    rows = twin_comparisons(frame, variant, variant + SLOW_SUFFIX)
-    ratios = {r.benchmark: r.worse_ratio for r in rows if r.group == "runtime"}
-    return [
-        crosscheck.pyperf_compare(mine[w], slowed[w], ratios[w], w)
-        for w in sorted(set(mine) & set(slowed) & set(ratios))
+    ratios = {r.benchmark: r.worse_ratio for r in evidence.slowed if r.group == "runtime"}
+    mine_files, slowed_files = evidence.pyperf_files, evidence.slowed_pyperf_files
+    checks += [
+        crosscheck.pyperf_compare(mine_files[w], slowed_files[w], ratios[w], w)
+        for w in sorted(set(mine_files) & set(slowed_files) & set(ratios))
     ]
+    return checks
 
 
 def _reference(run: Run, variant: str) -> str:
