@@ -369,3 +369,48 @@ def test_compare_runs_decides_without_writing(tmp_path: Path) -> None:
     assert (comparison.baseline_id, comparison.new_id) == ("base", "new")
     assert comparison.exit_code == 1 and comparison.regressions
     assert not (new / "report").exists()
+
+
+def _validation_run(root: Path, cpu_model: str, ratio: float) -> Path:
+    """A validate run of a host whose two runs of identical images differed by ``ratio``."""
+    meta = sample.synthetic_meta("validate", cpu_model=cpu_model)
+    between = {g: {"largest_ratio": ratio, "median_ratio": ratio, "metrics": 3.0} for g in GROUPS}
+    meta["validation"] = {"passed": True, "checks": [], "between_runs": between}
+    return sample.write_run(root / "validate", sample.synthetic_frame("validate"), meta)
+
+
+GROUPS = ("build", "install", "startup", "runtime", "http")
+
+
+def test_the_hosts_validated_between_run_noise_raises_timing_thresholds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2, "slowdown": 1.2})
+    assert run_cli(str(base), str(new)) == 1
+    # This host's validate run saw identical images differ by up to 1.3x between two runs:
+    # a 1.2x slowdown is within that noise.
+    _validation_run(tmp_path, "Synthetic CPU @ 2.0GHz", 1.3)
+    capsys.readouterr()
+    assert run_cli(str(base), str(new)) == 0
+    assert "between-run noise (validate run validate) exceeds" in capsys.readouterr().err
+    comparison = compare_runs(base, new)
+    timings = [r for r in comparison.rows if r.unit == "s" and not r.exact]
+    assert timings and all(r.threshold >= 1.3 for r in timings)
+    assert run_cli(str(base), str(new), "--no-noise-floor") == 1
+
+
+def test_another_hosts_validation_is_not_used(tmp_path: Path) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2, "slowdown": 1.2})
+    _validation_run(tmp_path, "Another CPU", 1.3)
+    assert compare_runs(base, new).noise_floor is None
+    assert run_cli(str(base), str(new)) == 1
+
+
+def test_thresholds_take_the_noise_floor_of_timings_only() -> None:
+    floors = {"startup": 1.15}
+    assert thresholds_for("startup", "s", 1.10, [], floors) == (1.15, 1.15)
+    assert thresholds_for("startup", "s", 1.25, [], floors) == (1.25, 1.25)
+    assert thresholds_for("size", "bytes", 1.10, [], floors) == (1.10, 1.10)
+    assert thresholds_for("runtime", "s", 1.10, [], floors) == (1.10, 1.10)

@@ -98,6 +98,34 @@ def test_an_effect_of_the_wrong_size_fails() -> None:
     assert [c.passed for c in effect] == [False]
 
 
+def _startup_pair(base_values: list[float], slow_values: list[float]) -> pd.DataFrame:
+    rows = _rows(V, "startup", "python -c pass", [[v] for v in base_values])
+    rows += _rows(SLOW, "startup", "python -c pass", [[v] for v in slow_values])
+    return normalise(pd.DataFrame(rows, columns=list(TIDY_COLUMNS)))
+
+
+def test_an_effect_is_judged_by_its_interval_not_its_point_estimate() -> None:
+    # The expected ratio rests on the variant's own median: with a noisy variant (±12 %), a
+    # point estimate 12 % off the expected one still has an interval that reaches it ...
+    rng = np.random.default_rng(3)
+    noisy = list(0.18 * rng.normal(1, 0.12, 15))
+    slow = float(np.median(noisy)) * 1.25 + 0.25
+    frame = _startup_pair(noisy, [slow + float(e) for e in rng.normal(0, 0.005, 15)])
+    expected = delay_expectations(frame, V, "startup", 0.25)
+    [check] = effect_checks(twin_comparisons(frame, V, SLOW), expected)
+    want = expected[("startup", "python -c pass", "")]
+    row = twin_comparisons(frame, V, SLOW)[0]
+    assert abs(row.worse_ratio / want - 1) > 0.10, (row.worse_ratio, want)
+    assert check.passed, check
+    # ... while a tight series measured 25 % off cannot pass.
+    tight = list(0.18 * rng.normal(1, 0.005, 15))
+    frame = _startup_pair(tight, [0.18 + 0.25 * 1.7 + float(e) for e in rng.normal(0, 0.002, 15)])
+    expected = delay_expectations(frame, V, "startup", 0.25)
+    [check] = effect_checks(twin_comparisons(frame, V, SLOW), expected)
+    assert not check.passed, check
+    assert "[" in check.measured  # the interval is shown
+
+
 def test_the_newest_validation_of_the_same_cpu_is_found(tmp_path: Path) -> None:
     import json
 

@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compare Python OLD in the baseline with Python NEW in the new run, e.g. 3.13:3.14",
     )
     parser.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    parser.add_argument(
+        "--no-noise-floor",
+        dest="noise_floor",
+        action="store_false",
+        help="judge timings by the factor alone, not raised to this host's between-run noise "
+        "that its newest `basebench validate` run (in the new run's results folder) measured",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         factor=args.fail_on_regression,
         pair_python=parse_pair(args.pair_python),
         strict=args.strict,
+        noise_floor=args.noise_floor,
     )
     markdown = comparison_markdown(comparison)
     md_path = write_comparison(comparison, markdown, Path(args.new) / "report")

@@ -42,10 +42,12 @@ from basebench.errors import UserError
 from basebench.report.frame import check_run_dirs, normalise
 from basebench.report.stats import (
     ALPHA,
+    Rounds,
     bigger_is_better,
     by_round,
     holm,
     mann_whitney_p,
+    ratio_of_medians,
     round_medians,
     round_test,
 )
@@ -54,6 +56,7 @@ from basebench.results import (
     CPU_PROBE_METRIC,
     HOST_PROBE_GROUP,
     PROBE_METRICS,
+    latest_validation,
     load_runs,
     read_run_meta,
 )
@@ -117,6 +120,8 @@ class MetricComparison:
     rounds: tuple[int, int] = (0, 0)
     #: Values of (baseline, new) (more than the rounds where a round holds several).
     values: tuple[int, int] = (0, 0)
+    #: 95 % hierarchical-bootstrap interval of ``worse_ratio`` (NaN when untested or exact).
+    ci: tuple[float, float] = (math.nan, math.nan)
 
     @property
     def label(self) -> str:
@@ -240,19 +245,72 @@ def drift_for(group: str, unit: str, drifts: Sequence[HostDrift]) -> HostDrift |
 
 
 def thresholds_for(
-    group: str, unit: str, factor: float, drifts: Sequence[HostDrift]
+    group: str,
+    unit: str,
+    factor: float,
+    drifts: Sequence[HostDrift],
+    floors: Mapping[str, float] | None = None,
 ) -> tuple[float, float]:
-    """(regression, improvement) thresholds of a worse-ratio: the factor, each widened only by
-    a significant drift in the direction that could fake it (:func:`drift_for`)."""
+    """(regression, improvement) thresholds of a worse-ratio: the factor, raised to the host's
+    validated between-run noise of the group's timings (``floors``, from ``basebench
+    validate``), each then widened only by a significant drift in the direction that could fake
+    it (:func:`drift_for`)."""
+    base = factor
+    if floors and is_timing(unit):
+        base = max(factor, floors.get(group, 1.0))
     drift = drift_for(group, unit, drifts)
     if drift is None:
-        return factor, factor
-    return factor * drift.slower, factor * drift.faster
+        return base, base
+    return base * drift.slower, base * drift.faster
 
 
-def threshold_for(group: str, unit: str, factor: float, drifts: Sequence[HostDrift]) -> float:
+def threshold_for(
+    group: str,
+    unit: str,
+    factor: float,
+    drifts: Sequence[HostDrift],
+    floors: Mapping[str, float] | None = None,
+) -> float:
     """The regression threshold alone (see :func:`thresholds_for`)."""
-    return thresholds_for(group, unit, factor, drifts)[0]
+    return thresholds_for(group, unit, factor, drifts, floors)[0]
+
+
+@dataclass(frozen=True)
+class NoiseFloor:
+    """This host's between-run noise per group, as its newest ``basebench validate`` measured
+    it: two runs of identical images differ by up to this much with no change at all, so a
+    threshold below it would call that noise a regression."""
+
+    run_id: str
+    #: group -> the largest A/A ratio between two runs of identical images.
+    ratios: dict[str, float]
+
+    @classmethod
+    def from_validation(cls, validation: Mapping[str, Any] | None) -> NoiseFloor | None:
+        between = (validation or {}).get("between_runs") or {}
+        ratios = {
+            str(group): float(entry.get("largest_ratio", math.nan))
+            for group, entry in between.items()
+            if isinstance(entry, Mapping)
+        }
+        ratios = {group: ratio for group, ratio in ratios.items() if math.isfinite(ratio)}
+        if not ratios:
+            return None
+        return cls(str((validation or {}).get("run_id", "?")), ratios)
+
+    def describe(self, factor: float) -> str:
+        raised = {g: r for g, r in sorted(self.ratios.items()) if r > factor}
+        if not raised:
+            return (
+                f"this host's validated between-run noise (validate run {self.run_id}) is "
+                f"within the factor {factor:.2f}× for every group"
+            )
+        listed = ", ".join(f"{g} {r:.2f}×" for g, r in raised.items())
+        return (
+            f"this host's validated between-run noise (validate run {self.run_id}) exceeds the "
+            f"factor {factor:.2f}× for {listed}: those timings count as changed only beyond it "
+            "(--no-noise-floor to use the factor alone)"
+        )
 
 
 @dataclass(frozen=True)
@@ -267,6 +325,8 @@ class Comparison:
     drifts: list[HostDrift]
     #: ``--strict``: untested metrics beyond their threshold fail the comparison too.
     strict: bool = False
+    #: The host's validated between-run noise that raised timing thresholds (None: not used).
+    noise_floor: NoiseFloor | None = None
 
     @property
     def regressions(self) -> list[MetricComparison]:
@@ -373,6 +433,7 @@ def compare_frames(
     factor: float = 1.10,
     pair_python: tuple[str, str] | None = None,
     drifts: Sequence[HostDrift] | None = None,
+    floors: Mapping[str, float] | None = None,
 ) -> tuple[list[MetricComparison], int, int]:
     """Line up identical keys in both frames and decide each; returns (rows, only_b, only_n).
 
@@ -394,7 +455,7 @@ def compare_frames(
     new_groups = _by_key(_split_series(fresh))
     rows = []
     for key in sorted(set(base_groups) & set(new_groups)):
-        row = _compare_one(key, base_groups[key], new_groups[key], factor, drifts)
+        row = _compare_one(key, base_groups[key], new_groups[key], factor, drifts, floors)
         if row is not None:
             rows.append(row)
     adjusted = holm([r.p_value if r.tested else math.nan for r in rows])
@@ -440,6 +501,7 @@ def _compare_one(
     new: pd.DataFrame,
     factor: float,
     drifts: Sequence[HostDrift],
+    floors: Mapping[str, float] | None = None,
 ) -> MetricComparison | None:
     """One metric, not yet decided; None when a side has no finite value to compare."""
     b_rounds = by_round(base["value"].to_numpy(dtype=np.float64), base["round"].tolist())
@@ -453,7 +515,8 @@ def _compare_one(
     unit = str(new["unit"].iloc[0])
     exact = is_exact(group, unit, metric)
     p_value = math.nan if exact else round_test(b_rounds, n_rounds)
-    threshold, improve_threshold = thresholds_for(group, unit, factor, drifts)
+    ci = (math.nan, math.nan) if exact else _worse_interval(metric, b_rounds, n_rounds)
+    threshold, improve_threshold = thresholds_for(group, unit, factor, drifts, floors)
     return MetricComparison(
         group=group,
         benchmark=benchmark,
@@ -474,7 +537,16 @@ def _compare_one(
         exact=exact,
         rounds=(len(b_rounds), len(n_rounds)),
         values=(sum(r.size for r in b_rounds), sum(r.size for r in n_rounds)),
+        ci=ci,
     )
+
+
+def _worse_interval(metric: str, base: Rounds, new: Rounds) -> tuple[float, float]:
+    """The bootstrap interval of the worse ratio: the one the report draws for a ratio."""
+    interval = ratio_of_medians([(new, base)])
+    if bigger_is_better(metric) and interval.has_ci:
+        return 1.0 / interval.high, 1.0 / interval.low
+    return interval.low, interval.high
 
 
 def severity(row: MetricComparison) -> tuple[int, float]:
@@ -541,6 +613,7 @@ def compare_runs(
     factor: float = 1.10,
     pair_python: tuple[str, str] | None = None,
     strict: bool = False,
+    noise_floor: bool = True,
 ) -> Comparison:
     """Load two run folders and decide every metric they share.
 
@@ -552,9 +625,18 @@ def compare_runs(
     base_meta, new_meta = read_run_meta(base_dir), read_run_meta(new_dir)
     base_frame, new_frame = load_runs([base_dir]), load_runs([new_dir])
     drifts = host_drifts(normalise(base_frame), normalise(new_frame))
+    floor = _host_noise_floor(new_dir, new_meta) if noise_floor else None
     rows, only_b, only_n = compare_frames(
-        base_frame, new_frame, factor=factor, pair_python=pair_python, drifts=drifts
+        base_frame,
+        new_frame,
+        factor=factor,
+        pair_python=pair_python,
+        drifts=drifts,
+        floors=floor.ratios if floor else None,
     )
+    warnings = condition_warnings(base_meta, new_meta) + drift_warnings(drifts, factor)
+    if floor is not None:
+        warnings.append(floor.describe(factor))
     return Comparison(
         baseline_id=_run_id(base_meta, base_dir),
         new_id=_run_id(new_meta, new_dir),
@@ -562,7 +644,14 @@ def compare_runs(
         rows=rows,
         only_baseline=only_b,
         only_new=only_n,
-        warnings=condition_warnings(base_meta, new_meta) + drift_warnings(drifts, factor),
+        warnings=warnings,
         drifts=drifts,
         strict=strict,
+        noise_floor=floor,
     )
+
+
+def _host_noise_floor(new_dir: Path, new_meta: Mapping[str, Any]) -> NoiseFloor | None:
+    """The newest validation of the new run's host kept beside it (None: never validated)."""
+    cpu_model = str((new_meta.get("host") or {}).get("cpu_model", ""))
+    return NoiseFloor.from_validation(latest_validation(new_dir.parent, cpu_model))

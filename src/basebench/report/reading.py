@@ -73,7 +73,9 @@ def drift_rule() -> str:
         f"p < {ALPHA}) and only in the direction that could fake a change: a slower host in the "
         "new run widens the regression threshold, a faster one the improvement threshold. "
         f"Values that do not move with the host (every {exact} value, and any size, count or "
-        "failure flag elsewhere) are exact: judged by the factor alone."
+        "failure flag elsewhere) are exact: judged by the factor alone. Where a `basebench "
+        "validate` run of the same CPU model sits in the results folder, each group's timing "
+        "threshold is at least the between-run noise it measured on identical images."
     )
 
 
