@@ -25,6 +25,8 @@ from basebench.variants import (
 )
 
 OPT_LEVELS = ("none", "lto", "pgo-lto")
+#: The recommendation's rules (report/recommend.py says what each does); the first is the default.
+PREFERENCES = ("balanced", "size", "build", "runtime")
 PYPERF_MODES = ("fast", "default", "rigorous")
 
 
@@ -40,6 +42,7 @@ class Config:
     network: str = "host"
     opt_level: str = "none"
     baseline_variant: str = "slim-trixie"
+    prefer: str = PREFERENCES[0]  # the recommendation's rule
     cpuset: str = "1"
     cpus: float = 0.0  # CPU quota of measured containers (docker run --cpus); 0 = none
     mem_limit: str = "4g"
@@ -144,6 +147,8 @@ def validate(config: Config, catalogue: Catalogue, where: str) -> None:
         )
     if config.opt_level not in OPT_LEVELS:
         raise ConfigError(f"{where}: opt_level {config.opt_level!r}; use one of {OPT_LEVELS}")
+    if config.prefer not in PREFERENCES:
+        raise ConfigError(f"{where}: prefer {config.prefer!r}; use one of {', '.join(PREFERENCES)}")
     if config.pyperf_mode not in PYPERF_MODES:
         raise ConfigError(f"{where}: pyperf_mode {config.pyperf_mode!r}; use one of {PYPERF_MODES}")
     if not config.pythons or not config.variants:

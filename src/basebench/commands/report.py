@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from basebench.config import PREFERENCES
 from basebench.report import make_report
 from basebench.report.doc import markdown_table
 
@@ -26,10 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="folder to write into (default: <last RUN>/report/)",
     )
+    parser.add_argument(
+        "--prefer",
+        choices=PREFERENCES,
+        default=None,
+        help="the recommendation's rule (default: the run's configured one, else balanced)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    result = make_report(list(args.runs), args.output)
+    result = make_report(list(args.runs), args.output, prefer=args.prefer)
     print(markdown_table(result.summary))
     print()
     print(f"Report: {result.markdown}")

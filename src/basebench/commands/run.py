@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
-from basebench.config import OPT_LEVELS, PYPERF_MODES, Config, load_config
+from basebench.config import OPT_LEVELS, PREFERENCES, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--registry-mirror", help="prefix for python:* image references")
     parser.add_argument("--opt-level", choices=OPT_LEVELS, help="local CPython builds")
     parser.add_argument("--baseline", dest="baseline_variant", help="variant ratios refer to")
+    parser.add_argument("--prefer", choices=PREFERENCES, help="the recommendation's rule")
     parser.add_argument("--rounds", type=int, help="rounds of timed builds")
     parser.add_argument("--pyperf-mode", choices=PYPERF_MODES)
     parser.add_argument("--cpuset", help="CPUs for in-container timings, e.g. 1 or 0-1")
@@ -70,6 +71,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "registry_mirror",
         "opt_level",
         "baseline_variant",
+        "prefer",
         "rounds",
         "pyperf_mode",
         "cpuset",

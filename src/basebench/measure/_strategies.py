@@ -14,13 +14,15 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from basebench._toml import read_toml
-from basebench.bases import BaseImage
 from basebench.errors import ConfigError, UserError
 from basebench.paths import IMAGES_DIR
 from basebench.variants import FAMILIES, LIBCS, Variant
+
+if TYPE_CHECKING:  # the report reads the strategies too, and never imports the Docker SDK
+    from basebench.bases import BaseImage
 
 STRATEGIES_DIR = IMAGES_DIR / "strategies"
 STRATEGIES_FILE = STRATEGIES_DIR / "strategies.toml"

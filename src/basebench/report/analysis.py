@@ -1,4 +1,5 @@
-"""From the tidy frame to the figures the report states: summaries, ratios, a recommendation."""
+"""From the tidy frame to the figures the report states: summaries and ratios (the
+recommendation built on them is report/recommend.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from basebench.report.fmt import quantity
 from basebench.report.frame import Configs, default_allocator, reference_config
 from basebench.report.stats import (
     ALPHA,
@@ -240,132 +240,40 @@ def _headline(row: SummaryRow, mine: Sequence[RuntimeRatio], runtime: pd.DataFra
     """The variant as shipped (its default allocator) vs the reference, over all workloads."""
     if not mine:
         return
-    ref, ref_alloc = mine[0].reference, mine[0].reference_allocator
     alloc = default_allocator([r.allocator for r in mine])
-    ref_rows = runtime[(runtime["config"] == ref) & (runtime["allocator"] == ref_alloc)]
-    own_rows = runtime[(runtime["config"] == row.config) & (runtime["allocator"] == alloc)]
-    pairs = [
-        (
-            rounds_of(own_rows[own_rows["benchmark"] == r.benchmark]),
-            rounds_of(ref_rows[ref_rows["benchmark"] == r.benchmark]),
-        )
-        for r in mine
-        if r.allocator == alloc
-    ]
+    pairs = _headline_pairs(row.config, alloc, mine, runtime)
     row.runtime = ratio_of_medians(pairs)
     row.workloads = len(pairs)
     row.runtime_rounds = min((min(len(a), len(b)) for a, b in pairs), default=0)
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    config: str
-    reasons: list[str]
-    others: list[str]
-
-
-def recommend(rows: Sequence[SummaryRow]) -> Recommendation | None:
-    """Smallest base image that installs every package and is not significantly slower.
-
-    The order of the criteria is the order of pain for a team: a package that does not install
-    blocks shipping; a significantly slower runtime costs money every day; image size and build
-    time cost a little on every deploy.
-    """
-    if not rows:
-        return None
-    problems = {row.config: _problems(row) for row in rows}
-    fine = [r for r in rows if not problems[r.config]]
-    pool = fine or [r for r in rows if r.is_reference] or list(rows)
-    chosen = min(pool, key=_size_key)
-    reasons = _reasons(chosen, fine)
-    others = [
-        _other_line(row, chosen, problems[row.config])
-        for row in rows
-        if row.config != chosen.config
+def _headline_pairs(
+    config: str, allocator: str, mine: Sequence[RuntimeRatio], runtime: pd.DataFrame
+) -> list[tuple[list[FloatArray], list[FloatArray]]]:
+    """(this config + allocator, the reference) rounds per workload, for a headline."""
+    ref, ref_alloc = mine[0].reference, mine[0].reference_allocator
+    ref_rows = runtime[(runtime["config"] == ref) & (runtime["allocator"] == ref_alloc)]
+    own_rows = runtime[(runtime["config"] == config) & (runtime["allocator"] == allocator)]
+    return [
+        (
+            rounds_of(own_rows[own_rows["benchmark"] == r.benchmark]),
+            rounds_of(ref_rows[ref_rows["benchmark"] == r.benchmark]),
+        )
+        for r in mine
+        if r.allocator == allocator
     ]
-    return Recommendation(chosen.config, reasons, others)
 
 
-def _problems(row: SummaryRow) -> list[str]:
-    """What rules a variant out: failed installs, or a runtime significantly beyond tolerance."""
-    issues = []
-    if row.failed:
-        issues.append(
-            f"{len(row.failed)} of {row.installs} packages failed to install "
-            f"({', '.join(row.failed)})"
-        )
-    iv = row.runtime
-    # The headline is a summary over workloads: its interval, not a test, decides here.
-    if iv.excludes_one and iv.estimate > RUNTIME_TOLERANCE:
-        issues.append(
-            f"runtime {iv.estimate:.2f}× the reference over {row.workloads} workloads "
-            f"[summary 95 % CI {iv.low:.2f}–{iv.high:.2f}]"
-        )
-    return issues
-
-
-def _size_key(r: SummaryRow) -> tuple[float, float]:
-    # Unknown size or build time ranks last, never first.
-    size = r.compressed if not math.isnan(r.compressed) else math.inf
-    build = r.build.median if r.build is not None else math.inf
-    return (size, build)
-
-
-def _reasons(chosen: SummaryRow, fine: Sequence[SummaryRow]) -> list[str]:
-    if fine:
-        reasons = ["every measured package installs on it", _runtime_reason(chosen)]
-    else:
-        reasons = [
-            "every variant has a blocking problem, so this falls back to the reference variant"
-        ]
-    others_fine = [r for r in fine if r.config != chosen.config]
-    if not math.isnan(chosen.compressed):
-        bigger = [r for r in others_fine if not math.isnan(r.compressed)]
-        if bigger:
-            reasons.append(
-                f"it is the smallest of the variants without problems: "
-                f"{quantity(chosen.compressed, 'bytes')} compressed vs "
-                + ", ".join(f"{quantity(r.compressed, 'bytes')} ({r.config})" for r in bigger)
+def allocator_headlines(frame: pd.DataFrame, configs: Configs) -> dict[tuple[str, str], Interval]:
+    """(config, allocator) -> its headline against the reference's default allocator, for
+    every allocator a config was measured with (what switching allocator buys)."""
+    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
+    ratios = runtime_ratios(frame, configs)
+    out = {}
+    for label in configs.order:
+        mine = [r for r in ratios if r.config == label]
+        for allocator in dict.fromkeys(r.allocator for r in mine):
+            out[(label, allocator)] = ratio_of_medians(
+                _headline_pairs(label, allocator, mine, runtime)
             )
-        else:
-            reasons.append(f"{quantity(chosen.compressed, 'bytes')} compressed base image")
-    if chosen.sdist:
-        reasons.append(
-            f"note: {len(chosen.sdist)} package(s) build from source on it "
-            f"({', '.join(chosen.sdist)}), which slows image builds"
-        )
-    return reasons
-
-
-def _runtime_reason(chosen: SummaryRow) -> str:
-    iv = chosen.runtime
-    if chosen.is_reference:
-        return "it is the runtime reference the others are measured against"
-    if iv.excludes_one and iv.estimate < 1.0:
-        return (
-            f"its runtime is {iv.estimate:.2f}× the reference "
-            f"[summary 95 % CI {iv.low:.2f}–{iv.high:.2f}], i.e. faster"
-        )
-    if iv.has_ci:
-        return (
-            "its runtime is not distinguishable from the reference "
-            f"({iv.estimate:.2f}× [summary 95 % CI {iv.low:.2f}–{iv.high:.2f}])"
-        )
-    if chosen.runtime_untested:
-        return (
-            f"its runtime is untested: {iv.estimate:.2f}× the reference, but with "
-            f"{chosen.runtime_rounds} round(s) per series (a test needs {MIN_ROUNDS})"
-        )
-    return "its runtime could not be compared (no runtime data)"
-
-
-def _other_line(row: SummaryRow, chosen: SummaryRow, problems: Sequence[str]) -> str:
-    if problems:
-        return f"**{row.config}**: " + "; ".join(problems)
-    if row.compressed > chosen.compressed:
-        return (
-            f"**{row.config}**: usable, but its base image is "
-            f"{quantity(row.compressed, 'bytes')} compressed "
-            f"vs {quantity(chosen.compressed, 'bytes')}"
-        )
-    return f"**{row.config}**: usable; same size, slower to build"
+    return out

@@ -18,12 +18,19 @@ import pandas as pd
 
 from basebench import groups
 from basebench.errors import UserError
-from basebench.report.analysis import SummaryRow, recommend, summarise
+from basebench.report.analysis import SummaryRow, allocator_headlines, summarise
 from basebench.report.doc import Block, Bullets, Document, Heading, Para, Table, to_html
 from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
 from basebench.report.frame import COLUMNS, Configs, check_run_dirs, label_configs, normalise
 from basebench.report.reading import how_to_read
+from basebench.report.recommend import (
+    DEFAULT_PREFERENCE,
+    choose,
+    glossary_blocks,
+    preference_of,
+    recommendation_blocks,
+)
 from basebench.report.sections import ReportContext, metric_table
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
@@ -54,9 +61,13 @@ class ReportResult:
 
 
 def make_report(
-    run_dirs: Sequence[Path], out_dir: Path | None = None, style: PlotStyle = STYLE
+    run_dirs: Sequence[Path],
+    out_dir: Path | None = None,
+    style: PlotStyle = STYLE,
+    prefer: str | None = None,
 ) -> ReportResult:
-    """Write report/ into the last run folder (or ``out_dir``)."""
+    """Write report/ into the last run folder (or ``out_dir``); ``prefer`` overrides the
+    recommendation's rule the runs were configured with."""
     dirs = check_run_dirs(run_dirs)
     metas = [read_run_meta(d) for d in dirs]
     frame = load_runs(dirs)
@@ -65,7 +76,7 @@ def make_report(
     # This host's noise floor, from the newest `basebench validate` beside the last run.
     cpu_model = str((metas[-1].get("host") or {}).get("cpu_model", ""))
     validation = latest_validation(dirs[-1].parent, cpu_model)
-    return render_report(frame, metas, target, style, validation)
+    return render_report(frame, metas, target, style, validation, prefer)
 
 
 def render_report(
@@ -74,6 +85,7 @@ def render_report(
     out_dir: Path,
     style: PlotStyle = STYLE,
     validation: Mapping[str, Any] | None = None,
+    prefer: str | None = None,
 ) -> ReportResult:
     """The pure part: a results frame and run metadata in, a report folder out.
 
@@ -86,7 +98,9 @@ def render_report(
         raise UserError("the run folder(s) hold no measurements; did 'basebench run' finish?")
     out_dir.mkdir(parents=True, exist_ok=True)
     labelled, configs = label_configs(tidy, metas)
-    doc, summary = build_document(labelled, configs, metas, out_dir, style, probes, validation)
+    doc, summary = build_document(
+        labelled, configs, metas, out_dir, style, probes, validation, preference_of(metas, prefer)
+    )
     # Written whole or not at all: an interrupted report never leaves a half-written page
     # that looks complete.
     md_path = _write_text(out_dir / "report.md", doc_to_markdown(doc))
@@ -112,6 +126,7 @@ def build_document(
     style: PlotStyle = STYLE,
     probes: pd.DataFrame | None = None,
     validation: Mapping[str, Any] | None = None,
+    preference: str = DEFAULT_PREFERENCE,
 ) -> tuple[Document, Table]:
     ids = _run_ids(metas, frame)
     doc = Document(f"basebench report: {', '.join(ids)}")
@@ -119,7 +134,9 @@ def build_document(
     rows = summarise(frame, configs)
     summary = summary_table(rows, configs)
     doc.add(Heading("Summary"), summary)
-    doc.add(*_recommendation_blocks(rows))
+    choices = choose(frame, configs, rows, preference, allocator_headlines(frame, configs))
+    doc.add(*recommendation_blocks(choices))
+    doc.add(*glossary_blocks(sorted({c.strategy for ch in choices for c in ch.candidates})))
     doc.add(*how_to_read(frame))
     doc.add(*group_sections(ReportContext(frame, configs, out, style)))
     doc.add(*_conditions_section(frame, metas, probes))
@@ -222,28 +239,6 @@ def _runtime_cells(row: SummaryRow) -> tuple[str, str]:
     text = f"{interval_text(row.runtime)} ({row.workloads} workloads, n ≥ {row.runtime_rounds})"
     word = verdict(row.runtime.estimate, row.runtime.excludes_one, rounds=row.runtime_rounds)
     return text, word
-
-
-def _recommendation_blocks(rows: Sequence[SummaryRow]) -> list[Block]:
-    # The base image is chosen per Python version (the version is a separate decision), so
-    # a run spanning several versions gets one recommendation for each.
-    pythons = list(dict.fromkeys(r.python for r in rows))
-    blocks: list[Block] = []
-    for python in pythons:
-        group = [r for r in rows if r.python == python]
-        rec = recommend(group)
-        if rec is None:
-            continue
-        prefix = f"Python {python}: " if len(pythons) > 1 else ""
-        blocks += [
-            Para(f"**{prefix}Recommendation: ship on `{rec.config}`**, because:"),
-            Bullets(rec.reasons),
-        ]
-        if rec.others:
-            blocks += [Para("The other variants:"), Bullets(rec.others)]
-    if not blocks:
-        return [Para("_No configuration measured: no recommendation._")]
-    return blocks
 
 
 # --- conditions -----------------------------------------------------------------------------
