@@ -20,6 +20,7 @@ import report_sample as sample
 from basebench import groups, results
 from basebench.errors import UserError
 from basebench.report import make_report, render_report
+from basebench.report.build import run_status
 from basebench.report.frame import COLUMNS, normalise
 from basebench.report.stats import each_value_a_round, mann_whitney_p, ratio_of_medians
 
@@ -34,7 +35,15 @@ SUMMARY_COLUMNS = [
     "Runtime vs slim-trixie [summary 95 % CI]",
     "Runtime verdict",
 ]
-SECTIONS = ["Summary", "Build and install", "Runtime", "Image size", "Start-up", "HTTP serving"]
+SECTIONS = [
+    "Recommendation",
+    "Summary",
+    "Build and install",
+    "Runtime",
+    "Image size",
+    "Start-up",
+    "HTTP serving",
+]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +95,7 @@ def test_summary_table_columns_and_rows(report: Path) -> None:
 
 def test_recommendation_in_plain_words(report: Path) -> None:
     markdown = (report / "report.md").read_text()
-    summary = markdown.split("## Summary", 1)[1].split("## Build and install", 1)[0]
+    summary = markdown.split("## Recommendation", 1)[1].split("## Build and install", 1)[0]
     assert "**Recommendation: build with `multistage`, ship on `slim-trixie`**" in summary
     # Its costs against the runner-up, in the units a team pays in, and every strategy defined.
     assert "against the runner-up, multistage on trixie: 302 MB less per pull" in summary
@@ -174,7 +183,13 @@ def test_sections_without_data_are_omitted_with_a_note(tmp_path: Path) -> None:
     data = data[~data["group"].isin(["startup", "http", "runtime"])]
     result = render_report(data, [sample.synthetic_meta()], tmp_path / "report")
     markdown = result.markdown.read_text()
-    assert h2(markdown) == ["Summary", "Build and install", "Image size", "Conditions"]
+    assert h2(markdown) == [
+        "Recommendation",
+        "Summary",
+        "Build and install",
+        "Image size",
+        "Conditions",
+    ]
     assert "_Start-up: no data in this run; section omitted._" in markdown
     assert "_Runtime: no data in this run; section omitted._" in markdown
     assert "HTTP" not in markdown  # optional by profile: no note either
@@ -365,3 +380,24 @@ def test_pyperf_warnings_reach_the_runtime_table(tmp_path: Path) -> None:
         "the mean (9.40 ms)"
     ) in runtime
     assert "⚠2" not in runtime
+
+
+def test_header_strip_says_status_and_links_the_data(tmp_path: Path) -> None:
+    meta = sample.synthetic_meta()
+    meta["failures"] = [{"group": "build", "what": "multistage on 3.13-alpine3.23", "message": "x"}]
+    result = render_report(sample.synthetic_frame(), [meta], tmp_path / "report")
+    markdown = result.markdown.read_text()
+    strip = markdown.split("\n\n")[1]
+    assert strip.startswith("| Python | Base images | Profile | Host | Started | Status | Files |")
+    assert "1 failure(s) (multistage on 3.13-alpine3.23)" in strip
+    assert "[data.csv](data.csv)" in strip
+    html_text = result.html.read_text()
+    assert '<a href="data.csv">data.csv</a>' in html_text
+    # The image labels are reference material: folded, not three screens of table.
+    assert "<details><summary>Images: CPython build flags" in markdown
+    assert "<details><summary>Images: CPython build flags" in html_text
+
+
+def test_a_run_that_never_finished_says_so() -> None:
+    assert run_status({"status": "running", "finished": None}).startswith("**incomplete**")
+    assert run_status({"status": "finished", "finished": "2025-01-01T11:00:00Z"}) == "finished"

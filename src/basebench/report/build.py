@@ -19,7 +19,16 @@ import pandas as pd
 from basebench import groups
 from basebench.errors import UserError
 from basebench.report.analysis import SummaryRow, allocator_headlines, summarise
-from basebench.report.doc import Block, Bullets, Document, Heading, Para, Table, to_html
+from basebench.report.doc import (
+    Block,
+    Bullets,
+    Document,
+    Folded,
+    Heading,
+    Para,
+    Table,
+    to_html,
+)
 from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
 from basebench.report.frame import COLUMNS, Configs, check_run_dirs, label_configs, normalise
@@ -44,6 +53,7 @@ from basebench.results import (
     load_runs,
     read_run_meta,
 )
+from basebench.versions import version_key
 
 Section = Callable[[ReportContext], list[Block]]
 
@@ -130,12 +140,13 @@ def build_document(
 ) -> tuple[Document, Table]:
     ids = _run_ids(metas, frame)
     doc = Document(f"basebench report: {', '.join(ids)}")
-    doc.add(Para(_intro(frame, configs, metas)))
+    doc.add(header_strip(frame, metas, out), Para(_intro(frame, configs, metas)))
     rows = summarise(frame, configs)
     summary = summary_table(rows, configs)
-    doc.add(Heading("Summary"), summary)
     choices = choose(frame, configs, rows, preference, allocator_headlines(frame, configs))
-    doc.add(*recommendation_blocks(choices))
+    # The verdict first, then the figures it rests on.
+    doc.add(Heading("Recommendation"), *recommendation_blocks(choices))
+    doc.add(Heading("Summary"), summary)
     doc.add(*glossary_blocks(sorted({c.strategy for ch in choices for c in ch.candidates})))
     doc.add(*how_to_read(frame))
     doc.add(*group_sections(ReportContext(frame, configs, out, style)))
@@ -166,10 +177,10 @@ def _intro(frame: pd.DataFrame, configs: Configs, metas: Sequence[Mapping[str, A
     return (
         f"Compares {len(configs.order)} base image configuration(s): "
         f"{', '.join(f'`{c}`' for c in configs.order)}. Base images: **{world}** "
-        "(see Conditions). Every figure is a median over repeated, interleaved rounds; "
-        "runtime comparisons are ratios with 95 % bootstrap intervals, called faster or "
-        "slower only when a test on the rounds stays significant after Holm's correction "
-        "for all of them (see How to read this report)."
+        "(see Conditions). A figure is the median over its rounds (n beside it; n = 1 is a "
+        "single measurement, with no spread); runtime comparisons are ratios with 95 % "
+        "bootstrap intervals, called faster or slower only when a test on the rounds stays "
+        "significant after Holm's correction for all of them (see How to read this report)."
     )
 
 
@@ -324,16 +335,63 @@ def _conditions_section(
         blocks.append(Bullets(items))
     images = _image_label_rows(metas)
     if images:
-        blocks.append(Heading("Images: CPython build flags, libc, sources", 3))
+        refs = sum(1 for row in images if row[0])
         blocks.append(
-            Table(
-                ["Image", "Label", "Value"],
-                images,
-                caption="labels recorded on each image (build flags, libc version, source "
-                "checksums, shortened here: the full values are in run.json)",
+            Folded(
+                f"Images: CPython build flags, libc, sources ({refs} images, {len(images)} labels)",
+                [
+                    Table(
+                        ["Image", "Label", "Value"],
+                        images,
+                        caption="labels recorded on each image (build flags, libc version, "
+                        "source checksums, shortened here: the full values are in run.json)",
+                    )
+                ],
             )
         )
     return blocks
+
+
+def header_strip(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]], out: Path) -> Table:
+    """What a reader checks first: which Python, which world, which profile, which host, when,
+    whether the run finished, and where the data and the comparisons are."""
+    pythons = sorted(set(frame["python"].tolist()) - {""}, key=version_key)
+    sources = sorted(set(frame["base_source"].tolist()) - {""})
+    profiles = list(dict.fromkeys(str((m.get("config") or {}).get("profile", "?")) for m in metas))
+    hosts = list(dict.fromkeys(str((m.get("host") or {}).get("cpu_model", "?")) for m in metas))
+    dates = [str(m.get("started", "?"))[:16].replace("T", " ") for m in metas]
+    files = ["[data.csv](data.csv)"] + [
+        f"[{p.stem}]({p.name})" for p in sorted(out.glob("compare-*.md"))
+    ]
+    if (out / "ratios.csv").is_file():
+        files.insert(1, "[ratios.csv](ratios.csv)")
+    return Table(
+        ["Python", "Base images", "Profile", "Host", "Started", "Status", "Files"],
+        [
+            [
+                ", ".join(pythons) or "?",
+                ", ".join(sources) or "?",
+                ", ".join(profiles),
+                "; ".join(hosts),
+                ", ".join(dates),
+                "; ".join(run_status(m) for m in metas),
+                " · ".join(files),
+            ]
+        ],
+    )
+
+
+def run_status(meta: Mapping[str, Any]) -> str:
+    """A run's state in words, with its failures counted (a run that died says so)."""
+    status = str(meta.get("status") or "?")
+    failures = [f for f in meta.get("failures") or [] if isinstance(f, Mapping)]
+    if not meta.get("finished"):
+        status = f"**incomplete** ({status}; no finish time: stopped or killed)"
+    elif failures:
+        whats = ", ".join(str(f.get("what", "?")) for f in failures[:3])
+        more = f" and {len(failures) - 3} more" if len(failures) > 3 else ""
+        status = f"**{status}**: {len(failures)} failure(s) ({whats}{more})"
+    return status
 
 
 def _short_value(value: str) -> str:

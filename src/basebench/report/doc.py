@@ -50,7 +50,16 @@ class Chart:
     caption: str = ""
 
 
-Block = Heading | Para | Bullets | Table | Chart
+@dataclass(frozen=True)
+class Folded:
+    """Blocks a reader opens on demand (``<details>``: HTML, and the Markdown of GitHub and
+    GitLab wikis): long reference tables that would otherwise push the findings off screen."""
+
+    summary: str
+    blocks: Sequence[Heading | Para | Bullets | Table | Chart]
+
+
+Block = Heading | Para | Bullets | Table | Chart | Folded
 
 
 @dataclass
@@ -87,26 +96,33 @@ def markdown_table(table: Table) -> str:
 
 
 def to_markdown(doc: Document) -> str:
-    parts = [f"# {doc.title}"]
-    for block in doc.blocks:
-        if isinstance(block, Heading):
-            parts.append("#" * block.level + " " + block.text)
-        elif isinstance(block, Para):
-            parts.append(block.text)
-        elif isinstance(block, Bullets):
-            parts.append("\n".join(f"- {item}" for item in block.items))
-        elif isinstance(block, Table):
-            parts.append(markdown_table(block))
-        else:
-            # PNG in the Markdown: every wiki renders it; the SVG sits next to it for print.
-            image = f"![{block.alt}]({block.stem}.png)"
-            parts.append(image + (f"\n\n_{block.caption}_" if block.caption else ""))
+    parts = [f"# {doc.title}"] + [_md_block(block) for block in doc.blocks]
     return "\n\n".join(parts) + "\n"
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Heading):
+        return "#" * block.level + " " + block.text
+    if isinstance(block, Para):
+        return block.text
+    if isinstance(block, Bullets):
+        return "\n".join(f"- {item}" for item in block.items)
+    if isinstance(block, Table):
+        return markdown_table(block)
+    if isinstance(block, Folded):
+        # Blank lines around the inner Markdown: the wikis render it only then.
+        inner = "\n\n".join(_md_block(b) for b in block.blocks)
+        return f"<details><summary>{html.escape(block.summary)}</summary>\n\n{inner}\n\n</details>"
+    # PNG in the Markdown: every wiki renders it; the SVG sits next to it for print.
+    image = f"![{block.alt}]({block.stem}.png)"
+    return image + (f"\n\n_{block.caption}_" if block.caption else "")
 
 
 # --- HTML -----------------------------------------------------------------------------------
 
 _INLINE = (
+    # [text](relative link): the header strip's links to data.csv and the compare pages.
+    (re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)"), r'<a href="\2">\1</a>'),
     (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
     (re.compile(r"`(.+?)`"), r"<code>\1</code>"),
     (re.compile(r"(?<![\w])_(.+?)_(?![\w])"), r"<em>\1</em>"),
@@ -140,6 +156,7 @@ tr:nth-child(even) td { background: #fbfcfd; }
 figure { margin: 1rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption, .caption { color: var(--muted); font-size: .88rem; }
+details { margin: .8rem 0; } summary { cursor: pointer; color: var(--accent); }
 code { background: var(--head); padding: .1rem .3rem; border-radius: 4px; font-size: .9em; }
 """
 
@@ -169,25 +186,28 @@ def to_html(doc: Document, image_dir: Path) -> str:
         f"<title>{html.escape(doc.title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{inline_html(doc.title)}</h1>",
     ]
-    for block in doc.blocks:
-        if isinstance(block, Heading):
-            level = min(max(block.level, 2), 6)
-            parts.append(f"<h{level}>{inline_html(block.text)}</h{level}>")
-        elif isinstance(block, Para):
-            parts.append(f"<p>{inline_html(block.text)}</p>")
-        elif isinstance(block, Bullets):
-            items = "".join(f"<li>{inline_html(i)}</li>" for i in block.items)
-            parts.append(f"<ul>{items}</ul>")
-        elif isinstance(block, Table):
-            parts.append(_html_table(block))
-        else:
-            data = base64.b64encode((image_dir / f"{block.stem}.png").read_bytes()).decode()
-            caption = (
-                f"<figcaption>{inline_html(block.caption)}</figcaption>" if block.caption else ""
-            )
-            parts.append(
-                f'<figure><img alt="{html.escape(block.alt)}" '
-                f'src="data:image/png;base64,{data}">{caption}</figure>'
-            )
+    parts += [_html_block(block, image_dir) for block in doc.blocks]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _html_block(block: Block, image_dir: Path) -> str:
+    if isinstance(block, Heading):
+        level = min(max(block.level, 2), 6)
+        return f"<h{level}>{inline_html(block.text)}</h{level}>"
+    if isinstance(block, Para):
+        return f"<p>{inline_html(block.text)}</p>"
+    if isinstance(block, Bullets):
+        items = "".join(f"<li>{inline_html(i)}</li>" for i in block.items)
+        return f"<ul>{items}</ul>"
+    if isinstance(block, Table):
+        return _html_table(block)
+    if isinstance(block, Folded):
+        inner = "\n".join(_html_block(b, image_dir) for b in block.blocks)
+        return f"<details><summary>{inline_html(block.summary)}</summary>\n{inner}\n</details>"
+    data = base64.b64encode((image_dir / f"{block.stem}.png").read_bytes()).decode()
+    caption = f"<figcaption>{inline_html(block.caption)}</figcaption>" if block.caption else ""
+    return (
+        f'<figure><img alt="{html.escape(block.alt)}" '
+        f'src="data:image/png;base64,{data}">{caption}</figure>'
+    )

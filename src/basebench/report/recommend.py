@@ -68,6 +68,8 @@ class Candidate:
     runtime_rounds: int
     #: Packages of the install group that built from source on this base.
     sdist: tuple[str, ...] = ()
+    #: A figure that reflects how a local stand-in is made, not the official image ("" none).
+    caveat: str = ""
 
     @property
     def name(self) -> str:
@@ -157,6 +159,7 @@ def candidates(
                     runtime=runtime,
                     runtime_rounds=row.runtime_rounds if row else 0,
                     sdist=tuple(row.sdist) if row else (),
+                    caveat=_caveat(sub, strategy),
                 )
             )
     return found, out
@@ -172,6 +175,16 @@ def _strategies(sub: pd.DataFrame) -> list[str]:
     ]
     used = [s for s in sub[sub["group"].isin(["startup", "http"])]["strategy"].tolist() if s]
     return list(dict.fromkeys([*built, *sized, *used]))
+
+
+def _caveat(sub: pd.DataFrame, strategy: str) -> str:
+    """The local musl stand-in's builder is Debian with a musl toolchain, not Alpine: an
+    image that ships the builder has the stand-in's size, not official Alpine's."""
+    known = load_strategies().by_name.get(strategy)
+    local_musl = not select(sub, base_source="local", libc="musl").empty
+    if known is not None and known.runs_on == "builder" and local_musl:
+        return "ships the local musl stand-in's Debian-based builder: its size is not Alpine's"
+    return ""
 
 
 def _why_not(sub: pd.DataFrame, strategy: str) -> str:
@@ -386,12 +399,8 @@ def _notes(
             f"on {chosen.config}, {len(chosen.sdist)} measured package(s) compile from source "
             f"({', '.join(chosen.sdist)}): the build needs their compilers and headers"
         )
-    local = select(frame[frame["config"] == chosen.config], base_source="local")
-    if not local.empty and chosen.strategy == "single-full" and "alpine" in chosen.variant:
-        notes.append(
-            "single-full on the local musl stand-in ships its Debian-based builder: its size is "
-            "the stand-in's, not official Alpine's"
-        )
+    if chosen.caveat:
+        notes.append(f"{chosen.name} {chosen.caveat}")
     return notes
 
 
@@ -465,20 +474,22 @@ def _front_table(choice: Choice) -> Table:
         [
             f"**{c.strategy}** (chosen)" if c == choice.chosen else c.strategy,
             c.config,
-            quantity(c.size, "bytes"),
+            quantity(c.size, "bytes") + (" ¹" if c.caveat else ""),
             f"{c.build_s:.1f} s (n = {c.build.n})" if c.build is not None and c.build.n else "–",
             _runtime_text(c),
         ]
         for c in shown
     ]
     dominated_n = len(choice.candidates) - len(shown)
+    caveats = sorted({c.caveat for c in shown if c.caveat})
     return Table(
         ["Strategy", "Base", "App image compressed", "Build", "Runtime"],
         body,
         align=["l", "l", "r", "r", "l"],
         caption=f"the Pareto front: no other candidate is at least as good on size, build time "
         f"and runtime together ({dominated_n} more candidate(s) are beaten on all three and "
-        "left out; the build section lists every one)",
+        "left out; the build section lists every one)"
+        + "".join(f"; ¹ {caveat}" for caveat in caveats),
     )
 
 
