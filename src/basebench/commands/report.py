@@ -8,6 +8,8 @@ from pathlib import Path
 from basebench.config import PREFERENCES
 from basebench.report import make_report
 from basebench.report.doc import markdown_table
+from basebench.report.history import write_history
+from basebench.report.wiki import write_wiki
 
 HELP = "write report.md, report.html, PNG+SVG charts and data.csv for one or more runs"
 
@@ -28,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder to write into (default: <last RUN>/report/)",
     )
     parser.add_argument(
+        "--wiki",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write a wiki folder instead: a page per run, Home.md, History.md, images beside "
+        "them (relative links: push it to a GitHub or GitLab wiki as it is)",
+    )
+    parser.add_argument(
         "--prefer",
         choices=PREFERENCES,
         default=None,
@@ -36,9 +46,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.wiki is not None:
+        wiki = write_wiki(list(args.runs), args.wiki, prefer=args.prefer)
+        print(f"Wiki: {wiki.home} ({len(wiki.pages)} pages beside it)")
+        return 0
     result = make_report(list(args.runs), args.output, prefer=args.prefer)
+    history = write_history(list(args.runs), result.report_dir)
     print(markdown_table(result.summary))
     print()
     print(f"Report: {result.markdown}")
     print(f"        {result.html}")
+    if history is not None:
+        print(f"History: {history.markdown}")
     return 0
