@@ -65,3 +65,17 @@ def test_musl_builder_compiles_an_sdist(engine: Engine, tmp_path, musl_variant):
     rows = _install(engine, tmp_path, builder, "crcmod==1.7")
     assert rows["crcmod"]["failed"]["value"] == 0, rows["crcmod"]["failed"]["detail"]
     assert rows["crcmod"]["wall_time"]["detail"] == "sdist"
+
+
+def test_an_sdist_on_slim_gets_its_build_deps_timed_apart(engine: Engine, tmp_path):
+    # crcmod 1.7 is an sdist with a C extension: the slim image has no compiler, so the install
+    # brings gcc and the libc headers first (benchmarks/build-deps.toml's default), as a team's
+    # Dockerfile would, and times that step apart from the compile.
+    base = ensure_local(engine, load_catalogue().get("slim-trixie"), PYTHON)
+    rows = _install(engine, tmp_path, base, "crcmod==1.7")
+    crcmod = rows["crcmod"]
+    assert crcmod["failed"]["value"] == 0, crcmod["failed"]["detail"]
+    assert crcmod["wall_time"]["detail"] == "sdist; build deps: apt gcc libc6-dev"
+    deps, pip = crcmod["deps_time"]["value"], crcmod["pip_time"]["value"]
+    assert deps > 0 and pip > 0
+    assert crcmod["wall_time"]["value"] > deps + pip

@@ -10,14 +10,20 @@ requirements file when ``requirements`` is set) on every base:
    offline with ordinary build isolation. The wheelhouse is a folder per base under the run's
    logs/ folder, bind-mounted into the containers.
 2. the timed step: a fresh container runs ``pip install --no-index --find-links /wheelhouse
-   --report /out/report.json PKG``. ``wall_time`` is timed from the host around the container
+   --report /out/report.json PKG``. A package that compiles here (the download fetched an sdist)
+   gets its build dependencies first, as a team's Dockerfile would install them
+   (benchmarks/build-deps.toml, through measure/build_deps.py: apt on Debian slim, apk on
+   official Alpine, nothing on full Debian, which has them; the local musl stand-in has no
+   package manager, and a failure there says what it could not provide), timed apart
+   (``deps_time``). ``wall_time`` is timed from the host around the container
    (create, start, pip, exit: what a Dockerfile RUN step costs); ``pip_time`` is pip alone,
    timed inside. pip's report says what it installed: a wheel (its platform tag goes into the
    row's detail, ``wheel:manylinux_2_17_x86_64``) or an sdist it built (``sdist``). A failure
    keeps the compiler's last meaningful line (``failed: error: command 'gcc' failed...``).
 
 Rows: group "install", benchmark = package, metrics ``wall_time`` (s), ``pip_time`` (s),
-``download_time`` (s, step 1) and ``failed`` (0/1), all with the same detail.
+``deps_time`` (s, build dependencies, where installed), ``download_time`` (s, step 1) and
+``failed`` (0/1), all with the same detail.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from basebench.bases import BaseImage
 from basebench.errors import UserError
 from basebench.labels import GROUP as GROUP_LABEL
 from basebench.measure._context import RunContext
+from basebench.measure.build_deps import deps_plan, load_build_deps
 from basebench.paths import IMAGES_DIR, resolve
 from basebench.results import Measurement
 
@@ -45,15 +52,28 @@ PIP_ENV = {
     "PIP_PROGRESS_BAR": "off",
     "PIP_NO_WARN_SCRIPT_LOCATION": "1",
 }
-# pip run by the image's Python, timed inside the container; the seconds go to stdout.
+# pip run by the image's Python, timed inside the container; the seconds go to stdout. Where
+# the package compiles, the build dependencies are installed first (build-deps.sh, the script
+# the single-slim strategy uses), timed on their own.
 TIMED_PIP = (
-    "import subprocess, sys, time\n"
+    "import os, subprocess, sys, time\n"
+    "if os.environ.get('BASEBENCH_BUILD_DEPS'):\n"
+    "    t = time.perf_counter()\n"
+    "    code = subprocess.call(['sh', '/tmp/bb/build-deps.sh', 'install'])\n"
+    "    print('BASEBENCH_DEPS_SECONDS=%.6f' % (time.perf_counter() - t), flush=True)\n"
+    "    if code:\n"
+    "        print('BASEBENCH_DEPS_FAILED=%d' % code, flush=True)\n"
+    "        sys.exit(code)\n"
     "t = time.perf_counter()\n"
     "code = subprocess.call([sys.executable, '-m', 'pip', *sys.argv[1:]])\n"
     "print('BASEBENCH_PIP_SECONDS=%.6f' % (time.perf_counter() - t), flush=True)\n"
     "sys.exit(code)\n"
 )
 PIP_SECONDS = re.compile(r"^BASEBENCH_PIP_SECONDS=([0-9.]+)$", re.M)
+DEPS_SECONDS = re.compile(r"^BASEBENCH_DEPS_SECONDS=([0-9.]+)$", re.M)
+DEPS_FAILED = "BASEBENCH_DEPS_FAILED="
+# What pip download printed for each file it fetched (or found already there).
+_FETCHED = re.compile(r"(?:Saved|already downloaded)\s+(\S+)")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tgz", ".zip")
 
@@ -183,6 +203,17 @@ def pip_seconds(output: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def deps_seconds(output: str) -> float | None:
+    match = DEPS_SECONDS.search(output)
+    return float(match.group(1)) if match else None
+
+
+def fetched_sdists(output: str) -> list[str]:
+    """File names of the sdists a download fetched: those packages will compile."""
+    names = [m.group(1).rsplit("/", 1)[-1] for m in _FETCHED.finditer(output)]
+    return [n for n in dict.fromkeys(names) if n.endswith(SDIST_SUFFIXES)]
+
+
 # --------------------------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------------------------
@@ -197,6 +228,12 @@ class Outcome:
     failed: bool = False
     skipped: bool = False
     from_source: list[str] = field(default_factory=list)
+    #: Build dependencies installed before pip (empty: none; the package has a wheel here).
+    deps: tuple[str, ...] = ()
+    deps_manager: str = ""
+    #: Why a package that compiles got no build dependencies on this base ("" when it did).
+    deps_note: str = ""
+    deps_time: list[float] = field(default_factory=list)
 
 
 def _slug(text: str) -> str:
@@ -206,7 +243,10 @@ def _slug(text: str) -> str:
 def _volumes(wheelhouse: Path, out: Path | None = None) -> dict[str, dict[str, str]]:
     volumes = {
         str(wheelhouse.resolve()): {"bind": "/wheelhouse", "mode": "rw"},
+        # /bb for fetch.py; /tmp/bb is where build-deps.sh expects itself and env.sh (the
+        # trailing slash only makes it a second key of this dict: Docker ignores it).
         str(SCRIPTS_DIR.resolve()): {"bind": "/bb", "mode": "ro"},
+        f"{SCRIPTS_DIR.resolve()}/": {"bind": "/tmp/bb", "mode": "ro"},
     }
     if out is not None:
         volumes[str(out.resolve())] = {"bind": "/out", "mode": "rw"}
@@ -214,24 +254,52 @@ def _volumes(wheelhouse: Path, out: Path | None = None) -> dict[str, dict[str, s
 
 
 def download(
-    ctx: RunContext, base: BaseImage, spec: str, wheelhouse: Path
+    ctx: RunContext,
+    base: BaseImage,
+    spec: str,
+    wheelhouse: Path,
+    deps: tuple[str, str] = ("", ""),
 ) -> tuple[bool, str, float]:
-    """(ok, output, seconds): fetch ``spec`` and its build requirements into the wheelhouse."""
-    result = ctx.engine.run(
-        base.reference,
-        ["python3", "/bb/fetch.py", "/wheelhouse", spec],
-        environment=PIP_ENV,
-        volumes=_volumes(wheelhouse),
-        labels={GROUP_LABEL: GROUP},
-        timeout_s=1800,
-    )
+    """(ok, output, seconds): fetch ``spec`` and its build requirements into the wheelhouse;
+    ``deps`` as for :func:`timed_install` (pip prepares an sdist's metadata while
+    downloading, and some sdists, psycopg2's, need their build dependencies for that)."""
+    command = ["python3", "/bb/fetch.py", "/wheelhouse", spec]
+    environment = _deps_environment(deps)
+    if deps[0]:
+        command = ["sh", "-c", 'sh /tmp/bb/build-deps.sh install && exec "$@"', "fetch", *command]
+    try:
+        result = ctx.engine.run(
+            base.reference,
+            command,
+            environment=environment,
+            volumes=_volumes(wheelhouse),
+            labels={GROUP_LABEL: GROUP},
+            timeout_s=1800,
+        )
+    except UserError as exc:  # the image vanished: a failed download, said as such
+        return False, str(exc), 0.0
     return result.exit_code == 0, result.output, result.seconds
 
 
+def _deps_environment(deps: tuple[str, str]) -> dict[str, str]:
+    """pip's settings, and the build dependencies build-deps.sh is to install (if any)."""
+    manager, packages = deps
+    environment = dict(PIP_ENV)
+    if manager:
+        environment["BUILD_PACKAGES" if manager == "apt" else "BUILD_PACKAGES_APK"] = packages
+    return environment
+
+
 def timed_install(
-    ctx: RunContext, base: BaseImage, spec: str, wheelhouse: Path, out: Path
+    ctx: RunContext,
+    base: BaseImage,
+    spec: str,
+    wheelhouse: Path,
+    out: Path,
+    deps: tuple[str, str] = ("", ""),
 ) -> tuple[int, str, float, dict[str, Any]]:
-    """(exit code, output, host seconds, pip report) of one install in a fresh container."""
+    """(exit code, output, host seconds, pip report) of one install in a fresh container;
+    ``deps`` = (package manager, its packages) to install first ("" = none)."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -247,10 +315,13 @@ def timed_install(
         "/out/report.json",
         spec,
     ]
+    environment = _deps_environment(deps)
+    if deps[0]:
+        environment["BASEBENCH_BUILD_DEPS"] = "1"
     result = ctx.engine.run(
         base.reference,
         command,
-        environment=PIP_ENV,
+        environment=environment,
         volumes=_volumes(wheelhouse, out),
         labels={GROUP_LABEL: GROUP},
         timeout_s=3600,
@@ -273,6 +344,8 @@ def _rows(ctx: RunContext, base: BaseImage, name: str, outcome: Outcome) -> Iter
         yield Measurement(GROUP, name, "wall_time", "s", outcome.wall, tags, detail)
     if outcome.pip:
         yield Measurement(GROUP, name, "pip_time", "s", outcome.pip, tags, detail)
+    if outcome.deps_time:
+        yield Measurement(GROUP, name, "deps_time", "s", outcome.deps_time, tags, detail)
     if outcome.download is not None:
         yield Measurement(GROUP, name, "download_time", "s", [outcome.download], tags, detail)
     yield Measurement(GROUP, name, "failed", "", [1.0 if outcome.failed else 0.0], tags, detail)
@@ -321,15 +394,34 @@ def _download_all(
     with ctx.step(GROUP, f"download {len(specs)} packages for {ctx.label(base)}"):
         for spec in specs:
             outcome = outcomes.setdefault((base.reference, spec), Outcome())
-            try:
-                ok, output, seconds = download(ctx, base, spec, wheelhouse)
-            except UserError as exc:
-                ok, output, seconds = False, str(exc), 0.0
+            ok, output, seconds = download(ctx, base, spec, wheelhouse)
+            if not ok:
+                # An sdist whose metadata needs its build dependencies (psycopg2: pg_config):
+                # again, with them, where this base can install them.
+                _plan_build_deps(ctx, base, spec, outcome)
+                if outcome.deps:
+                    deps = (outcome.deps_manager, " ".join(outcome.deps))
+                    ok, output, seconds = download(ctx, base, spec, wheelhouse, deps)
+            elif fetched_sdists(output):
+                _plan_build_deps(ctx, base, spec, outcome)
             outcome.download = seconds
             if not ok:
                 outcome.failed = True
-                outcome.detail = f"failed: download: {failure_line(output)}"
+                outcome.detail = f"failed: download: {failure_line(output)}{_deps_detail(outcome)}"
                 ctx.say(f"install {spec} on {ctx.label(base)}: {outcome.detail}")
+
+
+def _plan_build_deps(ctx: RunContext, base: BaseImage, spec: str, outcome: Outcome) -> None:
+    """The package compiles here: what its build needs, and whether this base can get it."""
+    variant = ctx.catalogue.get(base.catalogue_name)
+    plan = deps_plan(variant.family, base.source)
+    wanted = load_build_deps().get(canonical_name(spec))
+    if plan.manager:
+        outcome.deps_manager = plan.manager
+        outcome.deps = wanted.for_manager(plan.manager)
+    elif not plan.provided:
+        needs = " ".join(wanted.apk or wanted.apt)
+        outcome.deps_note = f"build deps {plan.reason}; needs {needs} ({wanted.why})"
 
 
 def _install_once(
@@ -337,8 +429,9 @@ def _install_once(
 ) -> None:
     """One timed install of ``spec``; what it did goes into ``outcome``."""
     name = canonical_name(spec)
+    deps = (outcome.deps_manager, " ".join(outcome.deps))
     try:
-        code, output, seconds, report = timed_install(ctx, base, spec, wheelhouse, out)
+        code, output, seconds, report = timed_install(ctx, base, spec, wheelhouse, out, deps)
     except UserError as exc:
         code, output, seconds, report = 1, str(exc), 0.0, {}
     chosen = outcome_from_report(report, name) if report else ""
@@ -350,12 +443,32 @@ def _install_once(
     inner = pip_seconds(output)
     if inner is not None:
         outcome.pip.append(inner)
+    deps_s = deps_seconds(output)
+    if deps_s is not None:
+        outcome.deps_time.append(deps_s)
     if code == 0:
-        outcome.detail = chosen
+        # A compile that worked without build dependencies (the musl builder has its own
+        # toolchain) needs no note about what the base could not install.
+        outcome.detail = chosen + (_deps_detail(outcome) if outcome.deps else "")
         outcome.from_source = built_from_source(report)
+    elif DEPS_FAILED in output:
+        outcome.failed = True
+        outcome.detail = (
+            f"failed: build deps ({outcome.deps_manager} {' '.join(outcome.deps)}): "
+            f"{failure_line(output)}"
+        )
     else:
         outcome.failed = True
-        outcome.detail = f"failed: {failure_line(output)}"
+        outcome.detail = f"failed: {failure_line(output)}{_deps_detail(outcome)}"
+
+
+def _deps_detail(outcome: Outcome) -> str:
+    """What the row's detail says about build dependencies ("" for a wheel)."""
+    if outcome.deps:
+        return f"; build deps: {outcome.deps_manager} {' '.join(outcome.deps)}"
+    if outcome.deps_note:
+        return f"; {outcome.deps_note}"
+    return ""
 
 
 def _describe(outcome: Outcome, spec: str, ctx: RunContext, base: BaseImage) -> str:

@@ -153,32 +153,47 @@ def _install_table(install: pd.DataFrame, configs: Configs) -> Table:
         row = [package]
         spreads: list[Spread] = []
         for cfg in cfgs:
-            sub = install[
-                (install["config"] == cfg)
-                & (install["benchmark"] == package)
-                & (install["metric"] == "wall_time")
-            ]
+            mine = install[(install["config"] == cfg) & (install["benchmark"] == package)]
+            wall = mine[mine["metric"] == "wall_time"]
             kind = _short_kind(outcomes[cfg].get(package, ""))
-            if sub.empty:
-                row.append(kind)
-            else:
-                sp = series_spread(sub)
-                spreads.append(sp)
-                row.append(f"{spread_text(sp, 's')} · {kind}")
+            if kind == "failed" or wall.empty:
+                row.append(kind)  # a failure's time is not an install time
+                continue
+            sp = series_spread(wall)
+            spreads.append(sp)
+            row.append(f"{spread_text(sp, 's')} · {_compiled(mine) or kind}")
         body.append([row[0], n_column(spreads) if spreads else "–", *row[1:]])
     return Table(
         ["Package", "n", *cfgs],
         body,
         align=["l"] + ["r"] * (len(cfgs) + 1),
-        caption="pip install wall time (median over n installs) and what pip installed: a "
-        "wheel (with its platform tag), a build from the sdist, or a failure",
+        caption="pip install wall time (median over n installs, in a fresh container: what a "
+        "Dockerfile RUN step costs) and what pip installed: a wheel with its platform tag, or "
+        "a build from the sdist after the build dependencies a team would install on that "
+        "base (benchmarks/build-deps.toml; their time and the compile time apart); failures "
+        "and their reason below",
     )
 
 
+def _compiled(rows: pd.DataFrame) -> str:
+    """ "compiled from sdist: +N s build deps, +M s compile" where the install built it."""
+    details = [d for d in rows["detail"].tolist() if d.startswith("sdist")]
+    if not details:
+        return ""
+    parts = []
+    for metric, what in (("deps_time", "build deps"), ("pip_time", "compile")):
+        times = rows[rows["metric"] == metric]["value"]
+        if not times.empty:
+            parts.append(f"+{float(times.median()):.1f} s {what}")
+    return "compiled from sdist" + (f": {', '.join(parts)}" if parts else "")
+
+
 def _short_kind(outcome: str) -> str:
-    """ "wheel:musllinux_1_2_x86_64" -> "musllinux wheel": the family is what differs."""
+    """ "wheel:musllinux_1_2_x86_64" -> "wheel (musllinux_1_2)": the tag says which libc
+    version the wheel needs, which is what differs between bases."""
     if outcome.startswith("wheel:"):
-        return f"{outcome.split(':', 1)[1].split('_', 1)[0]} wheel"
+        tag = outcome.split(":", 1)[1].removesuffix("_x86_64").removesuffix("_aarch64")
+        return f"wheel ({tag})"
     return outcome or "–"
 
 
