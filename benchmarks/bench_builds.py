@@ -26,6 +26,10 @@ from basebench.engine import BuildResult, Engine
 from basebench.errors import BuildFailed
 from basebench.measure._build_work import WORK_ENV, Outcome, WorkFile, WorkItem
 from basebench.measure.builds import GROUP, split_step_timings, step_dicts
+from basebench.stopping import install as stop_gracefully
+
+# The parent passes SIGTERM/SIGHUP on: stop the build in progress and clean up, like Ctrl-C.
+stop_gracefully()
 
 if not os.environ.get(WORK_ENV):
     pytest.skip(

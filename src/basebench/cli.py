@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from basebench import __version__
+from basebench import __version__, stopping
 from basebench.errors import UserError
 
 COMMANDS = ("run", "images", "report", "compare", "validate", "doctor", "clean")
@@ -43,17 +43,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args._module.run(args))
+        # SIGTERM (tox, CI) and SIGHUP (a closed terminal) stop as cleanly as Ctrl-C.
+        with stopping.graceful():
+            return int(args._module.run(args))
     except UserError as exc:
         print(f"basebench {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # Finished results are already on disk (every write is atomic); say so and stop.
+        name = exc.name if isinstance(exc, stopping.Stopped) else "SIGINT"
         print(
-            f"\nbasebench {args.command}: interrupted; results written so far are kept.",
+            f"\nbasebench {args.command}: stopped by {name}; what it started is removed, "
+            "results written so far are kept.",
             file=sys.stderr,
         )
-        return 130
+        return stopping.exit_code(exc)
 
 
 if __name__ == "__main__":

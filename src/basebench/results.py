@@ -245,7 +245,7 @@ class ResultStore:
         meta = {
             "format": RUN_FORMAT,
             "run_id": directory.name,
-            "started": _now(),
+            "started": now(),
             "finished": None,
             "status": "running",
             "basebench_version": __version__,
@@ -264,10 +264,11 @@ class ResultStore:
 
 
 def finish_run(run: Run, status: str = "finished", **extra: Any) -> None:
-    run.update_meta(finished=_now(), status=status, **extra)
+    run.update_meta(finished=now(), status=status, **extra)
 
 
-def _now() -> str:
+def now() -> str:
+    """The local time as run.json writes it."""
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 

@@ -19,7 +19,8 @@ from basebench.measure._context import Failure, Injection, RunContext
 from basebench.measure._progress import Progress
 from basebench.netconf import network_settings
 from basebench.paths import RESULTS_DIR
-from basebench.results import ResultStore, Run, finish_run
+from basebench.results import ResultStore, Run, finish_run, now
+from basebench.stopping import Stopped
 from basebench.variants import BASE_SOURCES, Catalogue, load_catalogue
 
 HELP = "the main job: get the base images, run the benchmark groups, write results and a report"
@@ -178,6 +179,13 @@ def measure_run(
         ctx.enable_container_probe()
         _measure(ctx)
         status = "finished" if not failures else "finished with failures"
+    except KeyboardInterrupt as exc:
+        # Ctrl-C, SIGTERM or SIGHUP (basebench.stopping): say what stopped the run, when and
+        # in which step; the cleanup blocks on the way up have removed its containers.
+        step = ctx.progress.current if ctx is not None else "base images"
+        signal_name = exc.name if isinstance(exc, Stopped) else "SIGINT"
+        run_.update_meta(interrupted={"signal": signal_name, "at": now(), "step": step})
+        raise
     finally:
         if ctx is not None:
             # Even after Ctrl-C: the probes describe the part of the run that did finish.

@@ -16,6 +16,8 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     #: Seconds each finished step of a group took (for the estimate of the time left).
     _durations: dict[str, list[float]] = field(default_factory=dict)
+    #: The step running now ("" between steps): what an interrupted run.json names.
+    current: str = ""
 
     def elapsed(self) -> str:
         seconds = int(time.monotonic() - self.started)
@@ -41,10 +43,12 @@ class Progress:
         """
         position = f" ({index}/{total})" if total else ""
         self.say(f"[bold]{group}[/bold]{position} {what}")
+        self.current = f"{group}{position} {what}"
         if at_both_ends is not None:
             at_both_ends()
         start = time.monotonic()
         yield
+        self.current = ""
         took = time.monotonic() - start
         if at_both_ends is not None:
             at_both_ends()

@@ -41,6 +41,7 @@ from basebench.measure._context import RunContext
 from basebench.measure._strategies import CUSTOM, load_strategies
 from basebench.paths import BENCHMARKS_DIR, PROJECT_ROOT
 from basebench.results import Measurement
+from basebench.stopping import stop_child
 
 GROUP = "build"
 BENCH_FILE = BENCHMARKS_DIR / "bench_builds.py"
@@ -113,7 +114,14 @@ def run_benchmarks(
         "--benchmark-disable-gc",
     ]
     env = {**os.environ, WORK_ENV: str(work)}
-    proc = subprocess.run(cmd, env=env, cwd=str(PROJECT_ROOT), check=False)
+    proc = subprocess.Popen(cmd, env=env, cwd=str(PROJECT_ROOT))
+    try:
+        proc.wait()
+    except BaseException as exc:
+        # Stopped (Ctrl-C, SIGTERM, SIGHUP): the child stops its build and removes what it
+        # made, given a bounded time, instead of being killed mid-build.
+        stop_child(proc, exc)
+        raise
     results = read_outcomes(outcomes)
     # Exit 1 is pytest's "some tests failed": the failed builds are in the outcomes.
     if proc.returncode not in (0, 1) and not results:

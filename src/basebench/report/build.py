@@ -385,7 +385,14 @@ def run_status(meta: Mapping[str, Any]) -> str:
     """A run's state in words, with its failures counted (a run that died says so)."""
     status = str(meta.get("status") or "?")
     failures = [f for f in meta.get("failures") or [] if isinstance(f, Mapping)]
-    if not meta.get("finished"):
+    stop = meta.get("interrupted")
+    if isinstance(stop, Mapping):
+        step = stop.get("step") or "between steps"
+        status = (
+            f"**interrupted** by {stop.get('signal', '?')} at {stop.get('at', '?')} "
+            f"during {step}: later groups are missing"
+        )
+    elif not meta.get("finished"):
         status = f"**incomplete** ({status}; no finish time: stopped or killed)"
     elif failures:
         whats = ", ".join(str(f.get("what", "?")) for f in failures[:3])

@@ -1,0 +1,157 @@
+"""Stopping a real run: SIGTERM (tox, CI), SIGINT (Ctrl-C) and SIGHUP leave nothing behind.
+
+Each test starts ``basebench run`` as a child process on the local slim-trixie stand-in (built
+when missing), waits until a given step is under way, sends the signal, and checks: the exit
+code is 128 + the signal, run.json is valid and says "interrupted" with the signal and the
+step, the measurements finished before the signal are on disk, and no container of the run is
+left on the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from basebench.bases import ensure_local
+from basebench.engine import Engine
+from basebench.labels import RUN
+from basebench.variants import load_catalogue
+
+PYTHON = "3.13"
+#: The whole run must stop within this after the signal (containers removed, run.json written).
+STOP_WITHIN_S = 90.0
+
+
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "basebench.cli",
+        "run",
+        "--python",
+        PYTHON,
+        "--variant",
+        "slim-trixie",
+        "--base-source",
+        "local",
+        "--results",
+        str(tmp_path / "results"),
+        "--no-report",
+        *args,
+    ]
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+
+
+def _wait_for(proc: subprocess.Popen[str], marker: str, timeout_s: float) -> str:
+    """Read the child's output until ``marker`` appears; everything read so far."""
+    assert proc.stdout is not None
+    seen = ""
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout_s
+    while marker not in seen:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"never saw {marker!r}; output so far:\n{seen}")
+        if selector.select(timeout=1.0):
+            line = proc.stdout.readline()
+            seen += line
+    return seen
+
+
+def _stop(proc: subprocess.Popen[str], signum: int) -> tuple[int, str]:
+    proc.send_signal(signum)
+    try:
+        out, _ = proc.communicate(timeout=STOP_WITHIN_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"the run did not stop within {STOP_WITHIN_S} s of {signum}")
+    return proc.returncode, out
+
+
+def _run_dir(tmp_path: Path) -> Path:
+    [run_dir] = (tmp_path / "results").iterdir()
+    return run_dir
+
+
+def _left_behind(engine: Engine, run_id: str) -> list[str]:
+    containers = engine.client.containers.list(all=True, filters={"label": f"{RUN}={run_id}"})
+    return [str(c.name) for c in containers]
+
+
+def _run_id(output: str) -> str:
+    # "run 20261129-220139-vm-5aaa → ..." is the run's first line.
+    for line in output.splitlines():
+        if line.startswith("run "):
+            return line.split()[1]
+    pytest.fail(f"no run id in:\n{output}")
+
+
+def _wait_for_container(engine: Engine, run_id: str, timeout_s: float = 300) -> None:
+    """Until a container of the run is running: the signal must find one to clean up."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        running = engine.client.containers.list(filters={"label": f"{RUN}={run_id}"})
+        if running:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"no container of run {run_id} started within {timeout_s} s")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def slim_base(engine: Engine) -> None:
+    ensure_local(engine, load_catalogue().get("slim-trixie"), PYTHON)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_start_up_removes_its_containers(
+    engine: Engine, tmp_path: Path, signum: signal.Signals
+) -> None:
+    proc = _start(tmp_path, "--group", "startup")
+    seen = _wait_for(proc, "startup 1 images", timeout_s=600)
+    time.sleep(2)  # some rounds done
+    _wait_for_container(engine, _run_id(seen))
+    code, out = _stop(proc, signum)
+    assert code == 128 + signum, out
+    assert f"stopped by {signum.name}" in out
+    run_dir = _run_dir(tmp_path)
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "interrupted"
+    assert meta["interrupted"]["signal"] == signum.name
+    assert meta["interrupted"]["step"].startswith("startup")
+    assert meta["finished"]
+    assert _left_behind(engine, meta["run_id"]) == []
+
+
+def test_ctrl_c_during_runtime_stops_pyperf_and_keeps_the_run_valid(
+    engine: Engine, tmp_path: Path
+) -> None:
+    proc = _start(
+        tmp_path,
+        "--group",
+        "runtime",
+        "--workload",
+        "json_roundtrip",
+        "--pyperf-mode",
+        "default",
+    )
+    seen = _wait_for(proc, "runtime", timeout_s=900)
+    _wait_for_container(engine, _run_id(seen), timeout_s=900)
+    time.sleep(3)  # pyperf's worker processes are running in it
+    code, out = _stop(proc, signal.SIGINT)
+    assert code == 130, out
+    run_dir = _run_dir(tmp_path)
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "interrupted" and meta["interrupted"]["signal"] == "SIGINT"
+    assert _left_behind(engine, meta["run_id"]) == []
