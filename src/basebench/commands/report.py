@@ -8,7 +8,7 @@ from pathlib import Path
 from basebench.report import make_report
 from basebench.report.doc import markdown_table
 
-HELP = "write report.md, report.html, PNG+SVG charts and data.csv for one or more runs"
+HELP = "write report.md, report.html, PNG+SVG charts, data.csv and ratios.csv for one or more runs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

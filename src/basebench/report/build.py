@@ -1,4 +1,4 @@
-"""Assemble report.md, report.html, the charts and data.csv from one or more run folders.
+"""Assemble report.md, report.html, the charts, data.csv and ratios.csv from run folders.
 
 The document is: an introduction, the summary and recommendation, one section per
 measurement group in the order :func:`basebench.groups.in_report_order` gives (each written by
@@ -21,8 +21,9 @@ from basebench.errors import UserError
 from basebench.report.analysis import SummaryRow, recommend, summarise
 from basebench.report.doc import Block, Bullets, Document, Heading, Para, Table, to_html
 from basebench.report.doc import to_markdown as doc_to_markdown
+from basebench.report.export import data_frame, ratio_frame, schema_json
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
-from basebench.report.frame import COLUMNS, Configs, check_run_dirs, label_configs, normalise
+from basebench.report.frame import Configs, check_run_dirs, label_configs, normalise
 from basebench.report.reading import how_to_read
 from basebench.report.sections import ReportContext, metric_table
 from basebench.report.stats import spread
@@ -91,7 +92,9 @@ def render_report(
     # that looks complete.
     md_path = _write_text(out_dir / "report.md", doc_to_markdown(doc))
     html_path = _write_text(out_dir / "report.html", to_html(doc, out_dir))
-    csv_path = _write_text(out_dir / "data.csv", tidy.loc[:, list(COLUMNS)].to_csv(index=False))
+    csv_path = _write_text(out_dir / "data.csv", data_frame(tidy, metas).to_csv(index=False))
+    _write_text(out_dir / "data.schema.json", schema_json())
+    _write_text(out_dir / "ratios.csv", ratio_frame(labelled, configs).to_csv(index=False))
     return ReportResult(out_dir, md_path, html_path, csv_path, summary, doc)
 
 
