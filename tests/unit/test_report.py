@@ -25,7 +25,15 @@ from basebench.report.export import DATA_COLUMNS, read_data_csv
 from basebench.report.frame import label_configs, normalise
 from basebench.report.stats import each_value_a_round, mann_whitney_p, ratio_of_medians
 
-CHART_STEMS = ("build-time", "install-heatmap", "runtime-ratio", "size", "startup", "http")
+CHART_STEMS = (
+    "build-time",
+    "install-heatmap",
+    "runtime-ratio",
+    "size",
+    "size-app",
+    "startup",
+    "http",
+)
 SUMMARY_COLUMNS = [
     "Variant",
     "libc",
