@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from basebench.report.compare import (
     host_drifts,
     is_exact,
     parse_pair,
+    run_settings,
+    setting_text,
     threshold_for,
     thresholds_for,
 )
@@ -65,7 +68,7 @@ def test_identical_runs_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[
     )
     assert run_cli(str(base), str(new)) == 0
     captured = capsys.readouterr()
-    assert "0 regression(s)" in captured.out
+    assert captured.out.startswith("# PASS (exit 0): 0 regressions")
     assert "warning" not in captured.err
 
 
@@ -414,3 +417,157 @@ def test_thresholds_take_the_noise_floor_of_timings_only() -> None:
     assert thresholds_for("startup", "s", 1.25, [], floors) == (1.25, 1.25)
     assert thresholds_for("size", "bytes", 1.10, [], floors) == (1.10, 1.10)
     assert thresholds_for("runtime", "s", 1.10, [], floors) == (1.10, 1.10)
+
+
+# --- the compare page -------------------------------------------------------------------------
+
+
+def page_of(new: Path, baseline: str = "base") -> str:
+    return (new / "report" / f"compare-{baseline}.md").read_text()
+
+
+def section(page: str, title: str) -> str:
+    """The text of the ``## title`` section (up to the next level-2 heading)."""
+    body = page.split(f"\n## {title}", 1)[1]
+    return body.split("\n## ", 1)[0]
+
+
+def statuses_in(text: str) -> list[str]:
+    rows = [
+        line for line in text.splitlines() if line.startswith("| ") and "| Status |" not in line
+    ]
+    return [line.split(" | ")[0].strip("| ") for line in rows]
+
+
+@pytest.mark.parametrize(
+    ("frame_kwargs", "flags"),
+    [
+        ({"seed": 2}, ()),
+        ({"seed": 2, "slowdown": 1.3}, ()),
+        ({"seed": 2, "slowdown": 1.3}, ("--fail-on-regression", "1.5")),
+    ],
+)
+def test_first_line_of_the_page_is_the_exit_code(
+    tmp_path: Path, frame_kwargs: dict[str, Any], flags: tuple[str, ...]
+) -> None:
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs=frame_kwargs)
+    code = run_cli(str(base), str(new), *flags)
+    page = page_of(new)
+    first = page.splitlines()[0]
+    regressed = statuses_in(page).count(REGRESSED)
+    if code == 0:
+        assert first.startswith("# PASS (exit 0)") and regressed == 0
+    else:
+        assert code == 1 and regressed > 0
+        assert first == f"# FAIL (exit 1): {regressed} regressions"
+    assert f"exit code {code}." in page
+
+
+def test_strict_failure_names_the_untested_in_the_first_line(tmp_path: Path) -> None:
+    base_frame = sample.synthetic_frame("base", seed=1)
+    new_frame = sample.synthetic_frame("new", seed=1)
+    slower = (new_frame["group"] == "install") & (new_frame["metric"] == "wall_time")
+    new_frame.loc[slower, "value"] *= 1.5
+    one_round = {
+        name: frame[(frame["group"] != "install") | (frame["sample"] == 0)]
+        for name, frame in (("base", base_frame), ("new", new_frame))
+    }
+    base = sample.write_run(tmp_path / "base", one_round["base"], sample.synthetic_meta())
+    new = sample.write_run(tmp_path / "new", one_round["new"], sample.synthetic_meta("new"))
+    assert run_cli(str(base), str(new), "--strict") == 1
+    first = page_of(new).splitlines()[0]
+    assert first.startswith("# FAIL (exit 1): 0 regressions and ")
+    assert first.endswith("untested beyond the threshold (--strict)")
+
+
+def with_meta(run_dir: Path, **config: Any) -> Path:
+    """Change the configuration recorded in a run folder's run.json."""
+    meta = json.loads((run_dir / "run.json").read_text())
+    meta["config"].update(config)
+    (run_dir / "run.json").write_text(json.dumps(meta))
+    return run_dir
+
+
+def test_settings_lists_what_differs_old_to_new() -> None:
+    base = sample.synthetic_meta("base")
+    new = sample.synthetic_meta("new", cpu_model="Other CPU")
+    base["config"] |= {"cpus": 0.0, "cpuset": "1", "mem_limit": "4g", "rounds": 3}
+    new["config"] |= {"cpus": 0.2, "cpuset": "1", "mem_limit": "4g", "rounds": 3}
+    image = "basebench/python:3.13-alpine3.23"
+    names = {"python": "3.13", "variant": "alpine3.23"}
+    new["images"][image] |= {**names, "image_id": "sha256:" + "b" * 64}
+    base["images"][image] |= {**names, "image_id": "sha256:" + "a" * 64}
+    changed = {s.name: (s.baseline, s.new) for s in run_settings(base, new) if s.changed}
+    assert changed == {
+        "cpus": ("0", "0.2"),
+        "host CPU model": ("Synthetic CPU @ 2.0GHz", "Other CPU"),
+        "3.13-alpine3.23 image ID": ("sha256:" + "a" * 64, "sha256:" + "b" * 64),
+    }
+    same = {s.name for s in run_settings(base, new) if not s.changed}
+    assert {"cpuset", "memory", "profile", "Python", "rounds", "base source"} <= same
+    assert setting_text(None) == "(not recorded)" and setting_text(["3.13", "3.14"]) == "3.13, 3.14"
+
+
+def test_page_shows_the_configuration_diff_and_the_warnings(tmp_path: Path) -> None:
+    base = with_meta(make_run(tmp_path, "base", frame_kwargs={"seed": 1}), cpus=0.0)
+    new = with_meta(
+        make_run(tmp_path, "new", frame_kwargs={"seed": 2}, meta_kwargs={"kernel": "6.12.0"}),
+        cpus=0.2,
+    )
+    run_cli(str(base), str(new))
+    page = page_of(new)
+    configuration = section(page, "Configuration")
+    assert "\n- cpus 0 -> 0.2\n" in configuration
+    assert "- host kernel 6.1.0-synthetic -> 6.12.0" in configuration
+    # Settings neither run recorded are not "the same": they are left out.
+    assert "cpuset" not in configuration
+    assert "profile quick" in configuration.split("Same in both:", 1)[1]
+    # What the command says on stderr is in the page too.
+    warnings = section(page, "Warnings")
+    assert "different hosts (kernel: '6.1.0-synthetic' vs '6.12.0')" in warnings
+    assert "limited the measured containers differently (cpus 0 -> 0.2)" in warnings
+
+
+def test_untested_rows_apart_and_unchanged_rows_folded(tmp_path: Path) -> None:
+    base_frame = sample.synthetic_frame("base", seed=1)
+    new_frame = sample.synthetic_frame("new", seed=2)
+    keep = {
+        name: frame[(frame["group"] != "install") | (frame["sample"] == 0)]
+        for name, frame in (("base", base_frame), ("new", new_frame))
+    }
+    base = sample.write_run(tmp_path / "base", keep["base"], sample.synthetic_meta())
+    new = sample.write_run(tmp_path / "new", keep["new"], sample.synthetic_meta("new"))
+    comparison = compare_runs(base, new)
+    run_cli(str(base), str(new))
+    page = page_of(new)
+    untested = statuses_in(section(page, "Untested, beyond the threshold")) + statuses_in(
+        section(page, "Untested, within the threshold")
+    )
+    assert untested and set(untested) == {UNTESTED}
+    assert len(untested) == len(comparison.untested)
+    assert UNTESTED not in statuses_in(section(page, "Changes"))
+    unchanged = section(page, "Unchanged")
+    assert unchanged.index("<details>") < unchanged.index("| Status |")
+    assert unchanged.index("| Status |") < unchanged.index("</details>")
+    assert statuses_in(unchanged) == [UNCHANGED] * sum(
+        r.status == UNCHANGED for r in comparison.rows
+    )
+    assert "untested (only 1 round(s) on a side" in section(page, "Warnings")
+
+
+def test_thresholds_are_stated_as_used_per_kind(tmp_path: Path) -> None:
+    # A busier host widens the timings' regression thresholds, not the sizes'.
+    base = make_run(tmp_path, "base", frame_kwargs={"seed": 1})
+    new = make_run(tmp_path, "new", frame_kwargs={"seed": 2, "host_slowdown": 1.3})
+    comparison = compare_runs(base, new)
+    run_cli(str(base), str(new))
+    summary = section(page_of(new), "Summary")
+    startup = {r.threshold for r in comparison.rows if r.group == "startup"}
+    assert len(startup) == 1 and startup.pop() > 1.2
+    for row in comparison.rows:
+        if (row.group in ("startup", "runtime") and row.metric == "time") or row.exact:
+            kind = "exact metrics" if row.exact else f"{row.group} timings"
+            line = next(ln for ln in summary.splitlines() if ln.startswith(f"- {kind}"))
+            assert f"regressed above {row.threshold:.2f}×" in line
+    assert "beyond 1.10×" not in page_of(new)

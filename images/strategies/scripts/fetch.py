@@ -100,9 +100,7 @@ def main(argv: list[str]) -> int:
     pip_download(dest, args)
     seen: set[str] = set()
     for _ in range(6):
-        sdists = sorted(
-            f for f in os.listdir(dest) if f.endswith(SDIST_SUFFIXES) and f not in seen
-        )
+        sdists = sorted(f for f in os.listdir(dest) if f.endswith(SDIST_SUFFIXES) and f not in seen)
         if not sdists:
             break
         requires: list[str] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from basebench.report.charts import comparison_chart
 from basebench.report.compare import Comparison, compare_runs, parse_pair
-from basebench.report.compare_doc import comparison_markdown
+from basebench.report.compare_doc import comparison_markdown, verdict_line
 from basebench.report.stats import MIN_ROUNDS
 from basebench.results import atomic_write_bytes
 
@@ -67,19 +67,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"basebench compare: warning: {warning}", file=sys.stderr)
     print(markdown)
     print(f"Comparison: {md_path}")
-    if comparison.regressions:
-        print(
-            f"basebench compare: {len(comparison.regressions)} metric(s) regressed beyond "
-            f"{comparison.factor:.2f}×",
-            file=sys.stderr,
-        )
-    if comparison.untested_beyond:
-        counted = "counted (--strict)" if comparison.strict else "not counted without --strict"
-        print(
-            f"basebench compare: {len(comparison.untested_beyond)} untested metric(s) beyond "
-            f"the threshold, {counted}",
-            file=sys.stderr,
-        )
+    # The page's first line and the exit code come from the same Comparison.exit_code.
+    print(f"basebench compare: {verdict_line(comparison)}", file=sys.stderr)
     return comparison.exit_code
 
 

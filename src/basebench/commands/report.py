@@ -11,7 +11,7 @@ from basebench.report.doc import markdown_table
 from basebench.report.history import write_history
 from basebench.report.wiki import write_wiki
 
-HELP = "write report.md, report.html, PNG+SVG charts and data.csv for one or more runs"
+HELP = "write report.md, report.html, PNG+SVG charts, data.csv and ratios.csv for one or more runs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

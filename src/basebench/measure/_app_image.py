@@ -193,7 +193,13 @@ def register_app_image(ctx: RunContext, p: BuildPlan) -> None:
     """Remember the built image for ensure_app_image and hand it to later groups (size...)."""
     ctx.app_images[(p.base.reference, p.strategy)] = p.tag
     ctx.add_image(
-        ImageUnderTest(role=f"app:{p.strategy}", reference=p.tag, base=p.base, strategy=p.strategy)
+        ImageUnderTest(
+            role=f"app:{p.strategy}",
+            reference=p.tag,
+            base=p.base,
+            strategy=p.strategy,
+            runs_on=p.build_args.get("BASE_IMAGE", ""),
+        )
     )
 
 

@@ -24,6 +24,13 @@ class ImageUnderTest:
     reference: str
     base: BaseImage
     strategy: str = ""
+    #: The image the final stage was built FROM when it is not ``base`` (a strategy that runs
+    #: on the builder): the size group tells its layers from the app's against it.
+    runs_on: str = ""
+
+    @property
+    def runs_on_reference(self) -> str:
+        return self.runs_on or self.base.reference
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import posixpath
-import re
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -21,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from basebench.engine import Engine
+from basebench.layers import KINDS, Layer, classify, leading_matches
 from basebench.measure._context import ImageUnderTest, RunContext
 from basebench.results import Measurement
 
 GZIP_LEVEL = 6
-_PYTHON_LAYER = re.compile(r"python|pip|/usr/local|PYTHON_|GPG_KEY", re.IGNORECASE)
 
 
 @dataclass
@@ -34,7 +33,7 @@ class LayerSize:
     size: int  # uncompressed bytes of the layer, as the engine counts them
     compressed: int
     created_by: str = ""
-    kind: str = ""  # os | python | app
+    kind: str = ""  # one of basebench.layers.KINDS
 
 
 @dataclass
@@ -114,21 +113,12 @@ def wasted_bytes(
     return wasted
 
 
-def _classify(layers: list[LayerSize], base_layers: list[str]) -> None:
-    """os until the first layer that installs Python, python up to the base's top, app after.
-
-    The base's layers are the bottom of the image's stack: a layer belongs to the base while
-    the two stacks agree position by position (by membership, an empty layer added on top
-    would pass for the base's own empty layer)."""
-    kind = "os"
-    in_base = True
-    for index, layer in enumerate(layers):
-        in_base = in_base and index < len(base_layers) and base_layers[index] == layer.diff_id
-        if not in_base:
-            layer.kind = "app"
-            continue
-        if kind == "os" and _PYTHON_LAYER.search(layer.created_by):
-            kind = "python"
+def _classify(layers: list[LayerSize], runs_on_layers: list[str]) -> None:
+    """Each layer's kind (:func:`basebench.layers.classify`): the layers at the bottom that are
+    the runs-on image's (``runs_on_layers``, its diff ids) are its OS and Python, the rest app."""
+    runs_on = leading_matches([layer.diff_id for layer in layers], runs_on_layers)
+    kinds = classify([Layer(layer.created_by, layer.size) for layer in layers], runs_on)
+    for layer, kind in zip(layers, kinds, strict=True):
         layer.kind = kind
 
 
@@ -210,7 +200,9 @@ def _layer_sizes(engine_sizes: list[int], layer_files: list[dict[str, int]]) -> 
     return sizes
 
 
-def image_sizes(engine: Engine, reference: str, base_reference: str = "") -> ImageSizes:
+def image_sizes(engine: Engine, reference: str, runs_on_reference: str = "") -> ImageSizes:
+    """Sizes of ``reference``; its layers are classified against ``runs_on_reference``, the
+    image its final stage was built FROM (default: itself, as for a base image)."""
     attrs = engine.inspect_image(reference)
     diff_ids = list(attrs["RootFS"]["Layers"])
     scans, history = _scan_saved_layers(engine, reference)
@@ -226,12 +218,12 @@ def image_sizes(engine: Engine, reference: str, base_reference: str = "") -> Ima
         size = layer_sizes[index] if layer_sizes else raw
         layers.append(LayerSize(diff_id, size, compressed, str(entry.get("created_by", ""))))
         scanned.append((files, whiteouts, opaque))
-    base_layers = (
-        list(engine.inspect_image(base_reference)["RootFS"]["Layers"])
-        if base_reference and base_reference != reference
+    runs_on_layers = (
+        list(engine.inspect_image(runs_on_reference)["RootFS"]["Layers"])
+        if runs_on_reference and runs_on_reference != reference
         else diff_ids
     )
-    _classify(layers, base_layers)
+    _classify(layers, runs_on_layers)
     return ImageSizes(
         reference,
         uncompressed=int(attrs["Size"]),
@@ -249,7 +241,7 @@ def measure(ctx: RunContext) -> None:
         what = f"{image.role} {ctx.label(image.base)}"
         with ctx.step("size", what, index, len(images)):
             try:
-                sizes = image_sizes(ctx.engine, image.reference, image.base.reference)
+                sizes = image_sizes(ctx.engine, image.reference, image.runs_on_reference)
             except Exception as exc:  # a broken image must not cost the others their sizes
                 ctx.fail("size", what, exc)
                 continue
@@ -271,7 +263,7 @@ def _rows(ctx: RunContext, image: ImageUnderTest, sizes: ImageSizes) -> list[Mea
         row("layers", "count", [len(sizes.layers)]),
         row("wasted", "bytes", [sizes.wasted]),
     ]
-    for kind in ("os", "python", "app"):
+    for kind in KINDS:
         of_kind = [layer for layer in sizes.layers if layer.kind == kind]
         if of_kind:
             rows.append(

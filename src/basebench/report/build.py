@@ -1,4 +1,4 @@
-"""Assemble report.md, report.html, the charts and data.csv from one or more run folders.
+"""Assemble report.md, report.html, the charts, data.csv and ratios.csv from run folders.
 
 The document is: an introduction, the summary and recommendation, one section per
 measurement group in the order :func:`basebench.groups.in_report_order` gives (each written by
@@ -30,8 +30,9 @@ from basebench.report.doc import (
     to_html,
 )
 from basebench.report.doc import to_markdown as doc_to_markdown
+from basebench.report.export import data_frame, ratio_frame, schema_json
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
-from basebench.report.frame import COLUMNS, Configs, check_run_dirs, label_configs, normalise
+from basebench.report.frame import Configs, check_run_dirs, label_configs, normalise
 from basebench.report.reading import how_to_read
 from basebench.report.recommend import (
     DEFAULT_PREFERENCE,
@@ -115,7 +116,9 @@ def render_report(
     # that looks complete.
     md_path = _write_text(out_dir / "report.md", doc_to_markdown(doc))
     html_path = _write_text(out_dir / "report.html", to_html(doc, out_dir))
-    csv_path = _write_text(out_dir / "data.csv", tidy.loc[:, list(COLUMNS)].to_csv(index=False))
+    csv_path = _write_text(out_dir / "data.csv", data_frame(tidy, metas).to_csv(index=False))
+    _write_text(out_dir / "data.schema.json", schema_json())
+    _write_text(out_dir / "ratios.csv", ratio_frame(labelled, configs).to_csv(index=False))
     return ReportResult(out_dir, md_path, html_path, csv_path, summary, doc)
 
 
@@ -360,11 +363,10 @@ def header_strip(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]], out: P
     profiles = list(dict.fromkeys(str((m.get("config") or {}).get("profile", "?")) for m in metas))
     hosts = list(dict.fromkeys(str((m.get("host") or {}).get("cpu_model", "?")) for m in metas))
     dates = [str(m.get("started", "?"))[:16].replace("T", " ") for m in metas]
-    files = ["[data.csv](data.csv)"] + [
+    # data.csv and ratios.csv are written with every report; compare pages when made.
+    files = ["[data.csv](data.csv)", "[ratios.csv](ratios.csv)"] + [
         f"[{p.stem}]({p.name})" for p in sorted(out.glob("compare-*.md"))
     ]
-    if (out / "ratios.csv").is_file():
-        files.insert(1, "[ratios.csv](ratios.csv)")
     return Table(
         ["Python", "Base images", "Profile", "Host", "Started", "Status", "Files"],
         [

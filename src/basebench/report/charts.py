@@ -1,15 +1,22 @@
 """The charts: one per question, all in the shared :class:`PlotStyle`.
 
 Every report chart takes the labelled frame, draws, saves PNG+SVG through :func:`savefig` and
-returns the :class:`Chart` block, or ``None`` when there is nothing to draw.
+returns its :class:`Chart` block (``None`` or ``[]`` when there is nothing to draw). A chart
+that would be taller than :attr:`PlotStyle.max_height_px` is drawn in parts (``stem``,
+``stem-2``...), so the ``..._charts`` functions return a list. A variant has one colour in every
+chart of every run (:meth:`PlotStyle.variant_colors`).
 :func:`comparison_chart` draws a ``basebench compare`` and returns the paths it wrote.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from basebench.layers import APP, KINDS, OS, OS_PYTHON, PYTHON
 from basebench.report.analysis import (
     RuntimeRatio,
     install_outcomes,
@@ -44,26 +52,48 @@ from basebench.report.compare import (
 from basebench.report.doc import Chart
 from basebench.report.fmt import MB, display_unit
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
+from basebench.report.layer_sizes import BASE_ROLE, PANELS, ImageSize, image_sizes
 from basebench.report.stats import Spread, round_medians
 from basebench.report.style import STYLE, PlotStyle, new_figure, savefig, styled
 
 MARKERS = ("o", "s", "^", "D", "v", "P")
 HATCHES = ("", "//", "..", "xx", "\\\\", "++")
+#: (total metric, per-kind metric) of each panel of the size charts.
+SIZE_PANELS = PANELS
+#: Layer kinds bottom-up, as an image is built; kinds not listed follow, sorted.
+LAYER_KINDS = KINDS
+T = TypeVar("T")
 
 
 def look(configs: Configs, label: str, style: PlotStyle = STYLE) -> tuple[str, str, str]:
     """(colour, marker, hatch) of a config: colour = variant, marker/hatch = Python version.
 
-    Keeping one colour per variant across Python versions makes "3.13 vs 3.14 of the same
-    image" read as a pair, which is the regression axis the report exists for.
+    A variant's colour is fixed (:meth:`PlotStyle.variant_colors`: its place in the variant
+    catalogue), so it is the same in every chart of every run. Keeping one colour per variant
+    across Python versions makes "3.13 vs 3.14 of the same image" read as a pair, which is the
+    regression axis the report exists for.
     """
     _, python, variant = configs.keys[label]
-    variants = list(dict.fromkeys(configs.keys[c][2] for c in configs.order))
+    colors = style.variant_colors([configs.keys[c][2] for c in configs.order])
     pythons = list(dict.fromkeys(configs.keys[c][1] for c in configs.order))
-    v, p = variants.index(variant), pythons.index(python)
-    if not configs.multi_python:
-        p = 0
-    return style.color(v), MARKERS[p % len(MARKERS)], HATCHES[p % len(HATCHES)]
+    p = pythons.index(python) if configs.multi_python else 0
+    return colors[variant], MARKERS[p % len(MARKERS)], HATCHES[p % len(HATCHES)]
+
+
+def _parts(items: Sequence[T], per_chart: int) -> list[Sequence[T]]:
+    """``items`` in consecutive parts of at most ``per_chart``, as evenly as that allows."""
+    count = max(1, math.ceil(len(items) / max(per_chart, 1)))
+    size = math.ceil(len(items) / count)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _stem(stem: str, index: int) -> str:
+    """The file name of a chart's part: ``stem``, ``stem-2``, ``stem-3``..."""
+    return stem if index == 0 else f"{stem}-{index + 1}"
+
+
+def _part_title(title: str, index: int, count: int) -> str:
+    return title if count == 1 else f"{title} ({index + 1} of {count})"
 
 
 def _present(order: Sequence[str], frame: pd.DataFrame) -> list[str]:
@@ -78,18 +108,43 @@ def _iqr_errors(spreads: Sequence[Spread]) -> np.ndarray:
     return np.vstack([low, high])
 
 
-def build_time(
+#: Height (in) of one bar of the build chart, and of the gap between strategies.
+BUILD_BAR_IN, BUILD_GAP_IN, BUILD_EXTRA_IN = 0.22, 0.3, 1.4
+
+
+def build_time_charts(
     frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
-) -> Chart | None:
-    """Grouped horizontal bars: one group per strategy, one bar per config, IQR whiskers."""
+) -> list[Chart]:
+    """Grouped horizontal bars: one group per strategy, one bar per config, IQR whiskers (none
+    for a single build); strategies split over several charts when one would be too tall."""
     builds = select(frame, group="build", metric="wall_time")
     if builds.empty:
-        return None
+        return []
     strategies = list(dict.fromkeys(builds["benchmark"].tolist()))
     cfgs = _present(configs.order, builds)
+    per_strategy = BUILD_BAR_IN * len(cfgs) + BUILD_GAP_IN
+    parts = _parts(strategies, style.rows_that_fit(per_strategy, BUILD_EXTRA_IN))
+    charts = []
+    for index, part in enumerate(parts):
+        stem = _stem("build-time", index)
+        title = _part_title("Image build time per strategy", index, len(parts))
+        _build_chart(builds, list(part), cfgs, configs, out / f"{stem}.png", title, style)
+        charts.append(Chart(stem, "Build time per strategy and variant"))
+    return charts
+
+
+def _build_chart(
+    builds: pd.DataFrame,
+    strategies: Sequence[str],
+    cfgs: Sequence[str],
+    configs: Configs,
+    path: Path,
+    title: str,
+    style: PlotStyle,
+) -> None:
     with styled(style):
-        rows = len(strategies) * len(cfgs)
-        fig, axes = new_figure(0.22 * rows + 0.3 * len(strategies) + 1.4, style=style)
+        height = (BUILD_BAR_IN * len(cfgs) + BUILD_GAP_IN) * len(strategies) + BUILD_EXTRA_IN
+        fig, axes = new_figure(height, style=style)
         ax = axes[0][0]
         height = 0.8 / max(len(cfgs), 1)
         for i, cfg in enumerate(cfgs):
@@ -117,36 +172,64 @@ def build_time(
         ax.set_xlabel(
             "build wall time (s), median; whiskers: interquartile range (none for one build)"
         )
-        ax.set_title("Image build time per strategy")
+        ax.set_title(title)
         ax.grid(axis="y", visible=False)
         # Below the plot, never on top of a bar, however long the bars are.
         fig.legend(
             title="variant", loc="outside lower center", ncols=min(len(cfgs), 3), frameon=False
         )
-        savefig(fig, out, "build-time", style)
-    return Chart("build-time", "Build time per strategy and variant")
+        savefig(fig, path.parent, path.stem, style)
 
 
-def install_heatmap(
+#: Height (in) of one package's row of the install heatmap (three lines of text fit).
+INSTALL_ROW_IN, INSTALL_EXTRA_IN = 0.57, 1.6
+#: Characters per line of a failure's reason in a heatmap cell, and lines at most.
+REASON_WIDTH, REASON_LINES = 26, 3
+
+
+def install_heatmaps(
     frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
-) -> Chart | None:
-    """Packages × configs; colour = install time (log), text = wheel / sdist / failed."""
+) -> list[Chart]:
+    """Packages × configs; colour = install time (log); text = the time and what pip
+    installed (the wheel's platform tag, or sdist), or for a failure its reason and no time."""
     installs = select(frame, group="install")
     if installs.empty:
-        return None
+        return []
     cfgs = _present(configs.order, installs)
     packages = sorted(set(installs["benchmark"].tolist()))
-    times, labels, failed_mask = _install_grid(installs, cfgs, packages)
-    with styled(style):
-        fig, axes = new_figure(
-            style.height_for_rows(len(packages), extra=1.6) + 0.25 * len(packages), style=style
+    grid = _install_grid(installs, cfgs, packages)
+    positive = grid.times[np.isfinite(grid.times) & (grid.times > 0)]
+    vmin = float(positive.min()) if positive.size else 0.1
+    vmax = float(positive.max()) if positive.size else 1.0
+    # One colour scale for every part: a colour means the same time in each.
+    norm = LogNorm(vmin=vmin, vmax=max(vmax, vmin * 1.01))
+    parts = _parts(range(len(packages)), style.rows_that_fit(INSTALL_ROW_IN, INSTALL_EXTRA_IN))
+    charts = []
+    for index, rows in enumerate(parts):
+        stem = _stem("install-heatmap", index)
+        title = _part_title("pip install time per package", index, len(parts))
+        _heatmap(
+            grid.part(list(rows)), [packages[r] for r in rows], cfgs, norm, out, stem, title, style
         )
+        charts.append(Chart(stem, "pip install time and kind per package and variant"))
+    return charts
+
+
+def _heatmap(
+    grid: InstallGrid,
+    packages: Sequence[str],
+    cfgs: Sequence[str],
+    norm: LogNorm,
+    out: Path,
+    stem: str,
+    title: str,
+    style: PlotStyle,
+) -> None:
+    with styled(style):
+        fig, axes = new_figure(INSTALL_ROW_IN * len(packages) + INSTALL_EXTRA_IN, style=style)
         ax = axes[0][0]
-        positive = times[np.isfinite(times) & (times > 0)]
-        vmin = float(positive.min()) if positive.size else 0.1
-        vmax = float(positive.max()) if positive.size else 1.0
-        norm = LogNorm(vmin=vmin, vmax=max(vmax, vmin * 1.01))
-        shown = np.ma.masked_where(failed_mask | ~np.isfinite(times) | (times <= 0), times)
+        times = grid.times
+        shown = np.ma.masked_where(grid.failed | ~np.isfinite(times) | (times <= 0), times)
         cmap = colormaps["YlOrRd"].with_extremes(bad="#e0e0e0")
         image = ax.imshow(shown, aspect="auto", cmap=cmap, norm=norm)
         for i in range(len(packages)):
@@ -156,12 +239,12 @@ def install_heatmap(
                 ax.text(
                     j,
                     i,
-                    labels[i][j] or "–",
+                    grid.labels[i][j] or "–",
                     ha="center",
                     va="center",
                     fontsize=style.font_size - 1.5,
                     color="white" if dark else "#222222",
-                    fontweight="bold" if failed_mask[i, j] else "normal",
+                    fontweight="bold" if grid.failed[i, j] else "normal",
                 )
         ax.set_xticks(range(len(cfgs)), cfgs, rotation=20 if len(cfgs) > 4 else 0, ha="center")
         ax.set_yticks(range(len(packages)), packages)
@@ -169,34 +252,74 @@ def install_heatmap(
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        ax.set_title("pip install time per package (grey: failed or not measured)")
+        ax.set_title(f"{title}\n(grey: failed, with the reason; –: not tried)")
         bar = fig.colorbar(image, ax=ax, label="install wall time (s, log scale)", shrink=0.8)
-        _seconds_ticks(bar, vmin, vmax)
-        savefig(fig, out, "install-heatmap", style)
-    return Chart("install-heatmap", "pip install time and kind per package and variant")
+        _seconds_ticks(bar, float(norm.vmin or 0.1), float(norm.vmax or 1.0))
+        savefig(fig, out, stem, style)
+
+
+@dataclass(frozen=True)
+class InstallGrid:
+    """Per package × config: median install time (NaN = none), cell text, failed or not."""
+
+    times: np.ndarray
+    labels: list[list[str]]
+    failed: np.ndarray
+
+    def part(self, rows: Sequence[int]) -> InstallGrid:
+        return InstallGrid(self.times[rows], [self.labels[r] for r in rows], self.failed[rows])
 
 
 def _install_grid(
     installs: pd.DataFrame, cfgs: Sequence[str], packages: Sequence[str]
-) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
-    """Per package × config: median install time (NaN = none), cell text, failed or not."""
+) -> InstallGrid:
     times = np.full((len(packages), len(cfgs)), np.nan)
     labels = [["" for _ in cfgs] for _ in packages]
-    failed_mask = np.zeros(times.shape, dtype=bool)
+    failed = np.zeros(times.shape, dtype=bool)
     for j, cfg in enumerate(cfgs):
         sub = installs[installs["config"] == cfg]
         outcomes = install_outcomes(sub)
         for i, package in enumerate(packages):
-            rows = sub[(sub["benchmark"] == package) & (sub["metric"] == "wall_time")]
+            mine = sub[sub["benchmark"] == package]
+            outcome = outcomes.get(package, "")
+            if outcome == "failed":
+                # A failure's time is how long it took to fail: not an install time.
+                failed[i, j] = True
+                labels[i][j] = failure_text(mine)
+                continue
+            rows = mine[mine["metric"] == "wall_time"]
             if not rows.empty:
                 times[i, j] = float(np.median(values(rows)))
-            outcome = outcomes.get(package, "")
-            kind = "wheel" if outcome.startswith("wheel") else outcome
-            if outcome == "failed":
-                failed_mask[i, j] = True
-            time_text = "" if math.isnan(times[i, j]) else f"{times[i, j]:.1f} s\n"
-            labels[i][j] = f"{time_text}{kind}" if kind else time_text.strip()
-    return times, labels, failed_mask
+            time_text = "" if math.isnan(times[i, j]) else f"{times[i, j]:.1f} s"
+            labels[i][j] = "\n".join(t for t in (time_text, install_kind(outcome)) if t)
+    return InstallGrid(times, labels, failed)
+
+
+def install_kind(outcome: str) -> str:
+    """ "wheel:manylinux_2_17_x86_64" -> "manylinux_2_17": the tag without the architecture;
+    "sdist" stays; "" (not tried) stays empty."""
+    if outcome.startswith("wheel:"):
+        tag = outcome.split(":", 1)[1]
+        return re.sub(r"_(x86_64|aarch64|i686|armv7l|ppc64le|s390x)$", "", tag)
+    return "" if outcome in ("", "unknown") else outcome
+
+
+def failure_text(rows: pd.DataFrame) -> str:
+    """ "failed" and the reason the run recorded, wrapped to fit a cell; where it failed."""
+    details = [str(d) for d in rows["detail"] if str(d).startswith("failed")]
+    reason = details[0].removeprefix("failed").lstrip(":").strip() if details else ""
+    where = "failed"
+    if reason.startswith("download:"):
+        where, reason = "failed (download)", reason.removeprefix("download:").strip()
+    reason = re.sub(r"^(error|exception|fatal)\s*:\s*", "", reason, flags=re.IGNORECASE)
+    reason = reason.rstrip(".") or "no reason recorded"
+    lines = textwrap.wrap(reason, REASON_WIDTH)
+    if len(lines) > REASON_LINES:
+        lines = [
+            *lines[: REASON_LINES - 1],
+            textwrap.shorten(lines[REASON_LINES - 1] + " …", REASON_WIDTH),
+        ]
+    return "\n".join([f"{where}:", *lines])
 
 
 def _seconds_ticks(bar: Colorbar, vmin: float, vmax: float) -> None:
@@ -207,39 +330,61 @@ def _seconds_ticks(bar: Colorbar, vmin: float, vmax: float) -> None:
     bar.ax.yaxis.set_minor_formatter(NullFormatter())
 
 
-#: (total metric, per-layer metric) of each panel of the size chart.
-SIZE_PANELS = (("compressed", "layer_compressed"), ("uncompressed", "layer_uncompressed"))
-#: Layer kinds bottom-up, as an image is built; kinds not listed follow, sorted.
-LAYER_KINDS = ("os", "python", "app")
+#: Names of the layer kinds in the size chart's legend.
+KIND_NAMES = {
+    OS: "OS layers",
+    OS_PYTHON: "OS + Python in one layer",
+    PYTHON: "Python layers",
+    APP: "app layers",
+    "other": "not attributed to a kind",
+    "total": "total (no per-layer breakdown)",
+}
+SIZE_EXTRA_IN = 2.2
 
 
-def size_stacked(
+def size_charts(
     frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
-) -> Chart | None:
-    """Compressed and uncompressed size per image, stacked by layer kind where known."""
+) -> list[Chart]:
+    """Compressed and uncompressed size per image, stacked by layer kind (:mod:`layer_sizes`):
+    the base images in one chart, the app images (one bar per strategy) in the next."""
     sizes = select(frame, group="size")
     if sizes.empty:
-        return None
-    cfgs = _present(configs.order, sizes)
-    roles = list(dict.fromkeys(sizes["benchmark"].tolist()))
-    bars = [
-        (cfg, role)
-        for role in roles
-        for cfg in cfgs
-        if not sizes[(sizes["config"] == cfg) & (sizes["benchmark"] == role)].empty
-    ]
+        return []
+    images = image_sizes(sizes, configs.order)
+    charts = []
+    for stem, title, part in (
+        ("size", "Base image size per variant", [i for i in images if i.role == BASE_ROLE]),
+        (
+            "size-app",
+            "App image size per variant and build strategy",
+            [i for i in images if i.role != BASE_ROLE],
+        ),
+    ):
+        pieces = (
+            _parts(part, style.rows_that_fit(style.row_height_in, SIZE_EXTRA_IN)) if part else []
+        )
+        for index, piece in enumerate(pieces):
+            name = _stem(stem, index)
+            _size_chart(piece, out, name, _part_title(title, index, len(pieces)), style)
+            charts.append(Chart(name, title + " (compressed and uncompressed, by layer kind)"))
+    return charts
+
+
+def _size_chart(
+    images: Sequence[ImageSize], out: Path, stem: str, title: str, style: PlotStyle
+) -> None:
     with styled(style):
         fig, axes = new_figure(
-            style.height_for_rows(len(bars), extra=1.8), ncols=2, style=style, sharey=True
+            style.height_for_rows(len(images), extra=SIZE_EXTRA_IN),
+            ncols=2,
+            style=style,
+            sharey=True,
         )
-        # The legend names only the kinds some bar shows, in the order they first appear.
+        # The legend names only the kinds some bar shows, in stacking order.
         used_kinds: list[str] = []
-        for ax, (total_metric, layer_metric) in zip(axes[0], SIZE_PANELS, strict=True):
-            ylabels = []
-            for y, (cfg, role) in enumerate(bars):
-                sub = sizes[(sizes["config"] == cfg) & (sizes["benchmark"] == role)]
-                ylabels.append(f"{cfg} · {role}" if len(roles) > 1 else cfg)
-                length = _size_bar(ax, y, sub, (total_metric, layer_metric), style, used_kinds)
+        for ax, (total_metric, _) in zip(axes[0], SIZE_PANELS, strict=True):
+            for y, image in enumerate(images):
+                length = _size_bar(ax, y, image, total_metric, style, used_kinds)
                 if length > 0:
                     ax.text(
                         length,
@@ -249,43 +394,65 @@ def size_stacked(
                         ha="left",
                         fontsize=style.font_size - 1.5,
                     )
-            ax.set_yticks(range(len(bars)), ylabels)
+            ax.set_yticks(range(len(images)), [_size_label(i) for i in images])
             ax.set_xlabel(f"{total_metric} size (MB)")
             ax.set_title(total_metric.capitalize())
             ax.grid(axis="y", visible=False)
             ax.margins(x=0.18)
         axes[0][0].invert_yaxis()
-        colours = {**style.layer_colors, "total": style.total_color}
-        names = {"total": "total (no per-layer breakdown)"}
-        handles = [Patch(color=colours[k], label=names.get(k, f"{k} layers")) for k in used_kinds]
-        fig.legend(handles=handles, loc="outside lower center", ncols=max(len(handles), 1))
-        fig.suptitle("Image size per variant (stacked by layer kind where known)")
-        savefig(fig, out, "size", style)
-    return Chart("size", "Compressed and uncompressed image size per variant")
+        order = [k for k in (*LAYER_KINDS, "other", "total") if k in used_kinds]
+        handles = [Patch(label=KIND_NAMES[k], **_kind_look(k, style)) for k in order]
+        # The notes head the legend: footnotes under the plot, wrapped to the figure's width.
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=max(min(len(handles), 3), 1),
+            title=_size_notes(images, "total" in used_kinds) or None,
+            title_fontsize=style.font_size - 1.5,
+            alignment="left",
+        )
+        fig.suptitle(title)
+        savefig(fig, out, stem, style)
+
+
+def _size_label(image: ImageSize) -> str:
+    label = image.config if image.role == BASE_ROLE else f"{image.config} · {image.strategy}"
+    return label + (" *" if image.stand_in_builder else " †" if image.on_builder else "")
+
+
+def _size_notes(images: Sequence[ImageSize], whole: bool) -> str:
+    notes = []
+    if any(i.stand_in_builder for i in images):
+        notes.append(
+            "* runs on the musl stand-in's builder (Debian with a musl toolchain), not on "
+            "Alpine: its size is the stand-in's construction, not what Alpine's single-stage "
+            "image weighs"
+        )
+    if any(i.on_builder and not i.stand_in_builder for i in images):
+        notes.append("† its final stage runs on the builder image, not on the base")
+    if whole:
+        notes.append(
+            "grey: a size the run recorded no usable split of (compressed bytes of a run made "
+            "before layers were classified against the image a stage runs on)"
+        )
+    return "\n".join(textwrap.fill(note, 110, break_on_hyphens=False) for note in notes)
 
 
 def _size_bar(
-    ax: Axes,
-    y: int,
-    sub: pd.DataFrame,
-    metrics: tuple[str, str],
-    style: PlotStyle,
-    used_kinds: list[str],
+    ax: Axes, y: int, image: ImageSize, metric: str, style: PlotStyle, used_kinds: list[str]
 ) -> float:
-    """One image's bar: stacked by layer kind if its layers are known, else its total.
+    """One image's bar: stacked by layer kind where known, else its total.
 
     Returns the bar's length in MB (0 when nothing was drawn); adds the kinds it drew to
     ``used_kinds``.
     """
-    total_metric, layer_metric = metrics
-    layers = sub[sub["metric"] == layer_metric]
-    total_rows = sub[sub["metric"] == total_metric]
-    total = float(np.median(values(total_rows))) if not total_rows.empty else math.nan
-    if not layers.empty:
-        return _layer_stack(ax, y, layers, total, style, used_kinds)
+    total = image.totals.get(metric, math.nan)
+    per_kind = image.kinds.get(metric)
+    if per_kind:
+        return _layer_stack(ax, y, per_kind, total, style, used_kinds)
     if math.isnan(total):
         return 0.0
-    ax.barh(y, total / MB, color=style.total_color, height=0.7)
+    ax.barh(y, total / MB, height=0.7, **_kind_look("total", style))
     _note_kind(used_kinds, "total")
     return total / MB
 
@@ -293,27 +460,35 @@ def _size_bar(
 def _layer_stack(
     ax: Axes,
     y: int,
-    layers: pd.DataFrame,
+    per_kind: dict[str, float],
     total: float,
     style: PlotStyle,
     used_kinds: list[str],
 ) -> float:
-    per_kind = layers.groupby("detail")["value"].sum()
-    kinds = [k for k in LAYER_KINDS if k in per_kind.index]
-    kinds += sorted(k for k in per_kind.index if k not in LAYER_KINDS)
+    kinds = [k for k in LAYER_KINDS if k in per_kind]
+    kinds += sorted(k for k in per_kind if k not in LAYER_KINDS)
     left = 0.0
     for kind in kinds:
-        width = float(per_kind[kind]) / MB
+        width = per_kind[kind] / MB
         name = kind if kind in style.layer_colors else "other"
-        ax.barh(y, width, left=left, color=style.layer_colors[name], height=0.7)
+        ax.barh(y, width, left=left, height=0.7, **_kind_look(name, style))
         left += width
         _note_kind(used_kinds, name)
     if not math.isnan(total) and total / MB > left * 1.005:
         # Layers not attributed to a kind: show the gap rather than hide it.
-        ax.barh(y, total / MB - left, left=left, color="#bdbdbd", height=0.7)
+        ax.barh(y, total / MB - left, left=left, height=0.7, **_kind_look("other", style))
         _note_kind(used_kinds, "other")
         left = total / MB
     return left
+
+
+def _kind_look(kind: str, style: PlotStyle) -> dict[str, Any]:
+    """Colour (and stripes) of a layer kind, for a bar and its legend patch alike."""
+    colour = style.total_color if kind == "total" else style.layer_colors[kind]
+    if kind not in style.layer_hatches:
+        return {"facecolor": colour, "edgecolor": colour}
+    hatch, stripes = style.layer_hatches[kind]
+    return {"facecolor": colour, "edgecolor": stripes, "hatch": hatch, "linewidth": 0}
 
 
 def _note_kind(used_kinds: list[str], kind: str) -> None:
@@ -447,6 +622,37 @@ def _metric_words(metric: str, unit: str) -> str:
     return words
 
 
+def startup_charts(
+    frame: pd.DataFrame, configs: Configs, out: Path, style: PlotStyle = STYLE
+) -> list[Chart]:
+    """Start-up of the base images, and apart from them that of the app images (one box per
+    variant and build strategy): pooled, the two make one bimodal box that describes neither."""
+    data = select(frame, group="startup")
+    charts = [
+        distribution_panels(
+            data[data["strategy"] == ""],
+            configs,
+            out,
+            "startup",
+            "Interpreter start-up time: base images",
+            style,
+        ),
+        distribution_panels(
+            data[data["strategy"] != ""],
+            configs,
+            out,
+            "startup-app",
+            "Interpreter start-up time: app images, per build strategy",
+            style,
+        ),
+    ]
+    return [chart for chart in charts if chart is not None]
+
+
+#: Room (in) around a row of panels, and above and below the figure.
+PANEL_EXTRA_IN, FIGURE_EXTRA_IN = 0.9, 0.6
+
+
 def distribution_panels(
     frame: pd.DataFrame,
     configs: Configs,
@@ -455,22 +661,28 @@ def distribution_panels(
     title: str,
     style: PlotStyle = STYLE,
 ) -> Chart | None:
-    """Box plots per config, one panel per (benchmark, metric): start-up and http."""
+    """Box plots, one panel per (benchmark, metric), one box per config (and build strategy,
+    where the rows have several): start-up and http."""
     if frame.empty:
         return None
     panels = list(
         dict.fromkeys(zip(frame["benchmark"].tolist(), frame["metric"].tolist(), strict=True))
     )
-    cfgs = _present(configs.order, frame)
+    boxes = _boxes(frame, configs)
+    per_panel = style.height_for_rows(len(boxes), minimum=2.0, extra=PANEL_EXTRA_IN)
+    # Two panels a row; three when two would be too tall (the box names are shared).
+    ncols = 1 if len(panels) == 1 else 2
+    if math.ceil(len(panels) / ncols) * per_panel + FIGURE_EXTRA_IN > style.max_height_in:
+        ncols = min(len(panels), 3)
+    nrows = math.ceil(len(panels) / ncols)
     with styled(style):
-        ncols = 2 if len(panels) > 1 else 1
-        nrows = math.ceil(len(panels) / ncols)
-        per_panel = style.height_for_rows(len(cfgs), minimum=2.0, extra=0.9)
-        fig, axes = new_figure(per_panel * nrows + 0.6, nrows=nrows, ncols=ncols, style=style)
+        fig, axes = new_figure(
+            per_panel * nrows + FIGURE_EXTRA_IN, nrows=nrows, ncols=ncols, style=style, sharey=True
+        )
         flat = list(axes.flat)
         for ax, (benchmark, metric) in zip(flat, panels, strict=False):
             sub = frame[(frame["benchmark"] == benchmark) & (frame["metric"] == metric)]
-            _box_panel(ax, sub, cfgs, configs, style)
+            _box_panel(ax, sub, boxes, configs, style)
         for ax in flat[len(panels) :]:
             ax.set_visible(False)
         fig.suptitle(title)
@@ -478,15 +690,35 @@ def distribution_panels(
     return Chart(stem, title)
 
 
+#: One box: (its label, config, build strategy).
+Box = tuple[str, str, str]
+
+
+def _boxes(frame: pd.DataFrame, configs: Configs) -> list[Box]:
+    """The boxes of every panel, in config order: a config's strategies each get their own box
+    (named "config · strategy") when the rows have more than one."""
+    strategies = list(dict.fromkeys(frame["strategy"].tolist()))
+    boxes = []
+    for cfg in _present(configs.order, frame):
+        for strategy in strategies:
+            if ((frame["config"] == cfg) & (frame["strategy"] == strategy)).any():
+                label = f"{cfg} · {strategy}" if len(strategies) > 1 else cfg
+                boxes.append((label, cfg, strategy))
+    return boxes
+
+
 def _box_panel(
-    ax: Axes, sub: pd.DataFrame, cfgs: Sequence[str], configs: Configs, style: PlotStyle
+    ax: Axes, sub: pd.DataFrame, boxes: Sequence[Box], configs: Configs, style: PlotStyle
 ) -> None:
-    """One (benchmark, metric): a box per config over its rounds; a lone round is a point."""
+    """One (benchmark, metric): a box over each config's rounds; a lone round is a point."""
     benchmark, metric = str(sub["benchmark"].iloc[0]), str(sub["metric"].iloc[0])
     unit = str(sub["unit"].iloc[0])
     shown, divisor = display_unit(unit, float(np.median(values(sub))))
-    names = [cfg for cfg in cfgs if not sub[sub["config"] == cfg].empty]
-    data = [round_medians(rounds_of(sub[sub["config"] == cfg])) / divisor for cfg in names]
+    data = [
+        round_medians(rounds_of(sub[(sub["config"] == cfg) & (sub["strategy"] == strategy)]))
+        / divisor
+        for _, cfg, strategy in boxes
+    ]
     boxed = [k for k, d in enumerate(data) if d.size > 1]
     box = ax.boxplot(
         [data[k] for k in boxed],
@@ -498,15 +730,15 @@ def _box_panel(
         flierprops={"markersize": 3},
     )
     for k, patch in zip(boxed, box["boxes"], strict=True):
-        color, _, hatch = look(configs, names[k], style)
+        color, _, hatch = look(configs, boxes[k][1], style)
         patch.set_facecolor(color)
         patch.set_hatch(hatch)
         patch.set_alpha(0.75)
     for k, d in enumerate(data):
         if d.size == 1:  # one round: its value, no box and no whiskers
-            ax.plot(d[0], k + 1, "D", color=look(configs, names[k], style)[0], markersize=6)
-    ax.set_yticks(range(1, len(names) + 1), names)
-    ax.set_ylim(len(names) + 0.5, 0.5)
+            ax.plot(d[0], k + 1, "D", color=look(configs, boxes[k][1], style)[0], markersize=6)
+    ax.set_yticks(range(1, len(boxes) + 1), [label for label, _, _ in boxes])
+    ax.set_ylim(len(boxes) + 0.5, 0.5)
     label = _metric_words(metric, shown)
     ax.set_xlabel(f"{label} ({shown})" if shown else label)
     ax.set_title(
@@ -522,10 +754,16 @@ RATIO_CLAMP = 4.0
 RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
 
 
+#: Room (in) for the compare chart's title, legend and axis label.
+COMPARE_EXTRA_IN = 1.8
+
+
 def comparison_chart(
     comparison: Comparison, out: Path, stem: str, style: PlotStyle = STYLE, limit: int = 30
 ) -> list[Path]:
-    """Worse-ratio per metric on a log axis; the most changed ``limit`` metrics are shown."""
+    """Worse-ratio per metric on a log axis; the most changed ``limit`` metrics are shown (fewer
+    when that many would make the chart taller than the style allows)."""
+    limit = min(limit, style.rows_that_fit(style.row_height_in, COMPARE_EXTRA_IN))
     # Decided changes first (regressed, improved, within drift), then the largest of the rest.
     rows = sorted(
         comparison.rows,
@@ -538,7 +776,9 @@ def comparison_chart(
     colours = _status_colours(style)
     factor = comparison.factor
     with styled(style):
-        fig, axes = new_figure(style.height_for_rows(max(len(rows), 1), extra=1.8), style=style)
+        fig, axes = new_figure(
+            style.height_for_rows(max(len(rows), 1), extra=COMPARE_EXTRA_IN), style=style
+        )
         ax = axes[0][0]
         if not rows:
             ax.text(

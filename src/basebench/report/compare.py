@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from basebench.errors import UserError
 from basebench.report.frame import check_run_dirs, normalise
 from basebench.report.stats import (
     ALPHA,
+    MIN_ROUNDS,
     Rounds,
     bigger_is_better,
     by_round,
@@ -314,6 +315,19 @@ class NoiseFloor:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One setting of the two runs (a configuration field, a host fact, an image's ID)."""
+
+    name: str
+    baseline: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.baseline != self.new
+
+
+@dataclass(frozen=True)
 class Comparison:
     baseline_id: str
     new_id: str
@@ -327,6 +341,8 @@ class Comparison:
     strict: bool = False
     #: The host's validated between-run noise that raised timing thresholds (None: not used).
     noise_floor: NoiseFloor | None = None
+    #: The two runs' settings side by side (:func:`run_settings`), changed or not.
+    settings: list[Setting] = field(default_factory=list)
 
     @property
     def regressions(self) -> list[MetricComparison]:
@@ -358,6 +374,10 @@ class Comparison:
     @property
     def exit_code(self) -> int:
         return 1 if self.failures else 0
+
+    @property
+    def changed_settings(self) -> list[Setting]:
+        return [s for s in self.settings if s.changed]
 
 
 def parse_pair(text: str | None) -> tuple[str, str] | None:
@@ -556,9 +576,99 @@ def severity(row: MetricComparison) -> tuple[int, float]:
     return STATUS_ORDER[row.status], -worse
 
 
+#: (run.json's config key, the name a reader knows it by): the settings every compare page
+#: states, changed or not; the other configuration keys are listed only where they differ.
+CONFIG_SETTINGS = (
+    ("cpus", "cpus"),
+    ("cpuset", "cpuset"),
+    ("mem_limit", "memory"),
+    ("pids_limit", "pids limit"),
+    ("profile", "profile"),
+    ("pythons", "Python"),
+    ("opt_level", "opt level"),
+)
+#: Limits of the measured containers: a change makes the runs' timings differ by construction.
+LIMIT_KEYS = ("cpus", "cpuset", "mem_limit", "pids_limit")
+HOST_SETTINGS = (
+    ("cpu_model", "host CPU model"),
+    ("cores", "host cores"),
+    ("kernel", "host kernel"),
+    ("docker_server_version", "Docker server"),
+)
+#: What identifies a base image (run.json's "images" entries): its ID, its registry digest
+#: (official images), and the CPython and libc it holds.
+IMAGE_SETTINGS = (
+    ("image_id", "image ID"),
+    ("digest", "digest"),
+    ("python.version", "CPython"),
+    ("libc.version", "libc"),
+)
+NOT_RECORDED = "(not recorded)"
+
+
+def setting_text(value: Any) -> str:
+    """A run.json value as a reader writes it on the command line: 0.0 -> "0", lists joined."""
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(setting_text(v) for v in value) or "(none)"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={setting_text(v)}" for k, v in sorted(value.items())) or "(none)"
+    return str(value) if str(value) else "(none)"
+
+
+def _images_by_name(meta: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """run.json's base images by "<python>-<variant>", the name both runs share."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for reference, labels in (meta.get("images") or {}).items():
+        if isinstance(labels, Mapping):
+            known = labels.get("python") and labels.get("variant")
+            out[f"{labels['python']}-{labels['variant']}" if known else reference] = labels
+    return out
+
+
+def run_settings(base_meta: Mapping[str, Any], new_meta: Mapping[str, Any]) -> list[Setting]:
+    """The two runs' settings side by side: the configuration (limits, profile, Python, opt
+    level first, then every other key), the base source, the host, and each base image."""
+
+    def pair(name: str, b: Any, n: Any) -> Setting:
+        return Setting(name, setting_text(b), setting_text(n))
+
+    b_conf, n_conf = base_meta.get("config") or {}, new_meta.get("config") or {}
+    b_host, n_host = base_meta.get("host") or {}, new_meta.get("host") or {}
+    settings = [pair(name, b_conf.get(key), n_conf.get(key)) for key, name in CONFIG_SETTINGS]
+    settings.append(pair("base source", base_meta.get("base_source"), new_meta.get("base_source")))
+    settings += [pair(name, b_host.get(key), n_host.get(key)) for key, name in HOST_SETTINGS]
+    named = {key for key, _ in CONFIG_SETTINGS} | {"description"}
+    for key in sorted((set(b_conf) | set(n_conf)) - named):
+        settings.append(pair(key, b_conf.get(key), n_conf.get(key)))
+    b_images, n_images = _images_by_name(base_meta), _images_by_name(new_meta)
+    for image in sorted(set(b_images) | set(n_images)):
+        b_labels, n_labels = b_images.get(image, {}), n_images.get(image, {})
+        for key, name in IMAGE_SETTINGS:
+            if key in b_labels or key in n_labels:
+                settings.append(pair(f"{image} {name}", b_labels.get(key), n_labels.get(key)))
+    return settings
+
+
 def condition_warnings(base_meta: Mapping[str, Any], new_meta: Mapping[str, Any]) -> list[str]:
     """Differences that make absolute comparisons doubtful (allowed, but said out loud)."""
     warnings = []
+    b_conf, n_conf = base_meta.get("config") or {}, new_meta.get("config") or {}
+    limits = [
+        f"{key} {setting_text(b_conf.get(key))} -> {setting_text(n_conf.get(key))}"
+        for key in LIMIT_KEYS
+        if setting_text(b_conf.get(key)) != setting_text(n_conf.get(key))
+    ]
+    if limits:
+        warnings.append(
+            f"the runs limited the measured containers differently ({'; '.join(limits)}): "
+            "their timings differ by construction, not only by the images"
+        )
     b_host, n_host = base_meta.get("host") or {}, new_meta.get("host") or {}
     for field_name in ("cpu_model", "kernel"):
         b, n = b_host.get(field_name), n_host.get(field_name)
@@ -644,10 +754,11 @@ def compare_runs(
         rows=rows,
         only_baseline=only_b,
         only_new=only_n,
-        warnings=warnings,
+        warnings=warnings + untested_warnings(rows, strict),
         drifts=drifts,
         strict=strict,
         noise_floor=floor,
+        settings=run_settings(base_meta, new_meta),
     )
 
 
@@ -655,3 +766,18 @@ def _host_noise_floor(new_dir: Path, new_meta: Mapping[str, Any]) -> NoiseFloor 
     """The newest validation of the new run's host kept beside it (None: never validated)."""
     cpu_model = str((new_meta.get("host") or {}).get("cpu_model", ""))
     return NoiseFloor.from_validation(latest_validation(new_dir.parent, cpu_model))
+
+
+def untested_warnings(rows: Sequence[MetricComparison], strict: bool) -> list[str]:
+    """Metrics nothing can be said about, and whether the exit code counts them."""
+    untested = [r for r in rows if r.status == UNTESTED]
+    if not untested:
+        return []
+    beyond = sum(r.beyond_threshold for r in untested)
+    counted = "counted (--strict)" if strict else "not counted without --strict"
+    rounds = sorted({min(r.rounds) for r in untested})
+    return [
+        f"{len(untested)} metric(s) untested (only {' or '.join(map(str, rounds))} round(s) on "
+        f"a side where the test needs {MIN_ROUNDS}): {beyond} of them beyond the threshold, "
+        f"{counted}"
+    ]
