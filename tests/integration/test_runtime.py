@@ -90,8 +90,8 @@ def test_every_workload_runs_once_in_a_container(ctx: RunContext) -> None:
 
 
 def test_allocator_axis_in_one_workload(ctx: RunContext) -> None:
-    (churn,) = [w for w in load_manifest() if w.name == "large_object_churn"]
-    files = run_runtime(ctx, mode="debug", workloads=[churn])
+    (large,) = [w for w in load_manifest() if w.name == "large_objects"]
+    files = run_runtime(ctx, mode="debug", workloads=[large])
     assert not ctx.failures, ctx.failures
     paths = {str(_suite(p)[1]["basebench_allocator"]): p for p in files}
     allocators = {name: _suite(p)[1] for name, p in paths.items()}
@@ -113,7 +113,7 @@ def test_allocator_axis_in_one_workload(ctx: RunContext) -> None:
         text=True,
         check=False,
     )
-    assert "large_object_churn" in compared.stdout, compared.stdout + compared.stderr
+    assert "large_objects" in compared.stdout, compared.stdout + compared.stderr
 
 
 def test_rounds_append_into_one_valid_pyperf_file(ctx: RunContext) -> None:

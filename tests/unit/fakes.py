@@ -96,9 +96,16 @@ def said(ctx: RunContext) -> str:
 
 
 def workload(
-    name: str, *, min_python: str = "3.10", requires: tuple[str, ...] = (), kind: str = "control"
+    name: str,
+    *,
+    min_python: str = "3.10",
+    requires: tuple[str, ...] = (),
+    mechanism: str = "small-objects",
+    cpus: int = 1,
 ) -> Workload:
-    return Workload(name, f"bm_{name}.py", f"the {name} workload", kind, requires, min_python)
+    return Workload(
+        name, f"bm_{name}.py", f"the {name} workload", mechanism, requires, min_python, cpus=cpus
+    )
 
 
 def allocator(name: str, **environment: str) -> Allocator:

@@ -214,7 +214,8 @@ def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
     p = PYPERF_TAG_PREFIX
     meta: dict[str, Any] = {
         f"{p}group": GROUP,
-        f"{p}kind": job.workload.kind,
+        f"{p}mechanism": job.workload.mechanism,
+        f"{p}control": int(job.workload.control),
         f"{p}allocator_env": " ".join(f"{k}={v}" for k, v in job.allocator.environment.items())
         or "(none)",
         f"{p}allocator_description": job.allocator.description,
