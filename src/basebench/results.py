@@ -58,6 +58,9 @@ ROUND_RUNS_KEY = "round_runs"
 ROUNDS_KEY = "rounds"
 #: pyperf metadata (after the prefix): ``pyperf check``'s warnings on the file, "none" if none.
 PYPERF_WARNINGS_KEY = "pyperf_warnings"
+#: run.json key the runtime group writes: workload name -> {"cpus": CPUs it needs, "cpuset":
+#: the CPUs its containers got} (a report reads run folders, not pyperf's metadata).
+RUNTIME_CPUS_KEY = "runtime_cpus"
 
 # Host probes (see :mod:`basebench.measure._host_probe`) are stored as rows of this group, one
 # benchmark per measurement group they were taken in. The name predates the word "host probe"

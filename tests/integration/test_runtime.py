@@ -20,8 +20,8 @@ from basebench.cpus import parse_cpus
 from basebench.engine import Engine
 from basebench.measure._context import RunContext
 from basebench.measure.http import run_http
-from basebench.measure.runtime import CPUS_META_KEY, run_runtime, workload_cpuset
-from basebench.results import ResultStore, load_runs
+from basebench.measure.runtime import run_runtime, workload_cpuset
+from basebench.results import RUNTIME_CPUS_KEY, ResultStore, load_runs
 from basebench.runtime_manifest import load_manifest
 from basebench.variants import load_catalogue
 
@@ -93,7 +93,7 @@ def test_every_workload_runs_once_in_a_container(ctx: RunContext) -> None:
     assert set(runtime["benchmark"]) == set(by_name)
     assert set(runtime["metric"]) == {"time", "mem_max_rss"}
     assert set(runtime["allocator"]) == {"pymalloc"}
-    assert ctx.run.meta()[CPUS_META_KEY]["medium_threads_2"]["cpus"] == 2
+    assert ctx.run.meta()[RUNTIME_CPUS_KEY]["medium_threads_2"]["cpus"] == 2
 
 
 def test_allocator_axis_in_one_workload(ctx: RunContext) -> None:

@@ -18,6 +18,7 @@ from basebench.measure.runtime import (
     plan_jobs,
     workload_cpuset,
 )
+from basebench.results import RUNTIME_CPUS_KEY
 
 PYMALLOC = allocator("pymalloc")
 MALLOC = allocator("malloc", PYTHONMALLOC="malloc")
@@ -183,7 +184,7 @@ def test_each_workload_runs_on_as_many_cpus_as_it_has_workers(tmp_path: Path) ->
     assert meta["basebench_mechanism"] == "threads"
     # run.json says which CPUs each workload had: the report reads it there.
     runtime.record_cpusets(ctx, jobs)
-    assert ctx.run.meta()[runtime.CPUS_META_KEY] == {
+    assert ctx.run.meta()[RUNTIME_CPUS_KEY] == {
         "threads_1": {"cpus": 1, "cpuset": "1"},
         "threads_2": {"cpus": 2, "cpuset": "0,1"},
     }

@@ -57,6 +57,7 @@ from basebench.measure._context import RunContext, container_hostname
 from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
 from basebench.paths import IMAGES_DIR
 from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY
+from basebench.results import RUNTIME_CPUS_KEY as CPUS_META_KEY
 from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
 
 GROUP = "runtime"
@@ -64,8 +65,6 @@ CONTAINER_BENCH_DIR = "/opt/basebench/runtime"
 CONTAINER_APP_DIR = "/opt/app"
 CONTAINER_OUT_DIR = "/opt/basebench/out"
 INVOCATION_TIMEOUT_S = 1800.0
-#: run.json key: workload name -> {"cpus": CPUs it needs, "cpuset": the CPUs it got}.
-CPUS_META_KEY = "runtime_cpus"
 
 
 def format_cpus(cpus: Collection[int]) -> str:
