@@ -21,6 +21,7 @@ from basebench.results import (
     LOAD_METRIC,
     MEASUREMENTS_FORMAT,
     RUN_FORMAT,
+    RUNTIME_ALLOCATORS_KEY,
     RUNTIME_CPUS_KEY,
     TAG_COLUMNS,
 )
@@ -270,6 +271,19 @@ def synthetic_meta(
             }
             for name in WORKLOADS
             if name != "regex_scan"
+        },
+        RUNTIME_ALLOCATORS_KEY: {
+            f"{python}-{variant}": {
+                "available": {
+                    "pymalloc": "CPython's default: pymalloc + libc malloc",
+                    "mimalloc": "CPython's bundled mimalloc PYTHONMALLOC=mimalloc",
+                },
+                "unavailable": {}
+                if libc == "glibc"
+                else {"pymalloc+mimalloc": "no libmimalloc in this image"},
+            }
+            for python in pythons
+            for variant, libc in VARIANTS.items()
         },
         "base_source": base_source,
         "images": images,

@@ -166,6 +166,9 @@ def test_runtime_section_by_mechanism_with_remedies_and_cpus(tmp_path: Path) -> 
     assert alpine[3] == "2 vs 1 (`medium_threads_1`)" and "slower" in alpine[6]
     same = table_after(markdown, "### The libc under each allocator")
     assert {r[3] for r in same[1:]} == {"mimalloc"}
+    # Which allocators each variant had, and why others were not measured.
+    assert "**alpine3.23**: `pymalloc` (CPython's default: pymalloc + libc malloc)" in runtime
+    assert "Not measured: `pymalloc+mimalloc` (no libmimalloc in this image)" in runtime
 
 
 def test_an_older_run_still_reports(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from basebench.measure.runtime import (
     plan_jobs,
     workload_cpuset,
 )
-from basebench.results import RUNTIME_CPUS_KEY
+from basebench.results import RUNTIME_ALLOCATORS_KEY, RUNTIME_CPUS_KEY
 
 PYMALLOC = allocator("pymalloc")
 MALLOC = allocator("malloc", PYTHONMALLOC="malloc")
@@ -196,3 +196,25 @@ def test_unpinned_runs_pass_no_affinity(tmp_path: Path) -> None:
     (job,) = plan_jobs(ctx, [workload_image(base_image())], [workload("small")], tmp_path)
     assert job.cpuset == ""
     assert "--affinity" not in runtime._command(job, PYPERF_PLANS["debug"])
+
+
+def test_the_allocators_of_each_variant_go_to_run_json(tmp_path: Path) -> None:
+    glibc, musl = base_image(), base_image("alpine", libc="musl")
+    images = [workload_image(glibc, [PYMALLOC, JEMALLOC]), workload_image(musl, [PYMALLOC])]
+    images[1].unavailable["pymalloc+jemalloc"] = "not installed"
+    ctx = make_context(tmp_path, FakeEngine(), bases=[glibc, musl])
+    runtime.record_allocators(ctx, images)
+    assert ctx.run.meta()[RUNTIME_ALLOCATORS_KEY] == {
+        "3.13-slim-trixie": {
+            "available": {
+                "pymalloc": "the pymalloc allocator",
+                "pymalloc+jemalloc": "the pymalloc+jemalloc allocator "
+                "LD_PRELOAD=/usr/lib/libjemalloc.so.2",
+            },
+            "unavailable": {},
+        },
+        "3.13-alpine": {
+            "available": {"pymalloc": "the pymalloc allocator"},
+            "unavailable": {"pymalloc+jemalloc": "not installed"},
+        },
+    }

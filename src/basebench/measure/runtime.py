@@ -56,7 +56,7 @@ from basebench.labels import label
 from basebench.measure._context import RunContext, container_hostname
 from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
 from basebench.paths import IMAGES_DIR
-from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY
+from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY, RUNTIME_ALLOCATORS_KEY
 from basebench.results import RUNTIME_CPUS_KEY as CPUS_META_KEY
 from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
 
@@ -322,7 +322,22 @@ def workload_images(ctx: RunContext) -> list[WorkloadImage]:
         for name, why in image.unavailable.items():
             ctx.say(f"  [yellow]not measured[/yellow] {ctx.label(base)} {name}: {escape(why)}")
         images.append(image)
+    record_allocators(ctx, images)
     return images
+
+
+def record_allocators(ctx: RunContext, images: Sequence[WorkloadImage]) -> None:
+    """Which allocators each variant could use, how each is set and built, in run.json."""
+    recorded = dict(ctx.run.meta().get(RUNTIME_ALLOCATORS_KEY) or {})
+    for image in images:
+        recorded[ctx.label(image.base)] = {
+            "available": {
+                a.name: " ".join([a.description, *(f"{k}={v}" for k, v in a.environment.items())])
+                for a in image.allocators
+            },
+            "unavailable": dict(image.unavailable),
+        }
+    ctx.run.update_meta(**{RUNTIME_ALLOCATORS_KEY: recorded})
 
 
 def workload_cpusets(ctx: RunContext, workloads: Sequence[Workload]) -> dict[str, str]:

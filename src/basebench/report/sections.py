@@ -45,6 +45,7 @@ from basebench.report.fmt import (
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
 from basebench.report.stats import ALPHA, MIN_ROUNDS, Spread
 from basebench.report.style import STYLE, PlotStyle
+from basebench.results import RUNTIME_ALLOCATORS_KEY
 from basebench.results import RUNTIME_CPUS_KEY as CPUS_META_KEY
 from basebench.runtime_manifest import UNCLASSIFIED, Manifest
 
@@ -214,6 +215,10 @@ def runtime(ctx: ReportContext) -> list[Block]:
     default = [r for r in ratios if r.basis == VS_DEFAULT]
     if default:
         blocks += [_reference_sentence(default), Para(_cpus_sentence(ctx.metas, data))]
+        allocators = _allocator_lines(ctx.metas, ctx.configs)
+        if allocators:
+            blocks += [Para("Allocators each variant could use, and where they came from:")]
+            blocks.append(Bullets(allocators))
         blocks += _mechanism_blocks(ctx)
         blocks += _scaling_blocks(ctx)
         rows, notes = _runtime_rows(data, ctx.configs, default)
@@ -314,6 +319,26 @@ def _cpus_sentence(metas: Sequence[Mapping[str, Any]], data: pd.DataFrame) -> st
             "took turns on those CPUs rather than running at once."
         )
     return text
+
+
+def _allocator_lines(metas: Sequence[Mapping[str, Any]], configs: Configs) -> list[str]:
+    """run.json's ``runtime_allocators`` per config (runs before it recorded them: none)."""
+    lines = []
+    for label in configs.order:
+        run, python, variant = configs.keys[label]
+        for meta in metas:
+            if str(meta.get("run_id", run)) != run:
+                continue
+            entry = (meta.get(RUNTIME_ALLOCATORS_KEY) or {}).get(f"{python}-{variant}")
+            if not isinstance(entry, Mapping):
+                continue
+            available = entry.get("available") or {}
+            line = f"**{label}**: " + "; ".join(f"`{a}` ({d})" for a, d in available.items())
+            missing = entry.get("unavailable") or {}
+            if missing:
+                line += ". Not measured: " + "; ".join(f"`{a}` ({w})" for a, w in missing.items())
+            lines.append(line)
+    return lines
 
 
 def _mechanism_blocks(ctx: ReportContext) -> list[Block]:
