@@ -359,12 +359,14 @@ def runtime_ratio(
         per_row = style.row_height_in * max(1.0, len(cfgs) * (2 if same else 1) / 3)
         height = min(layout.span * per_row + 2.0, MAX_RATIO_CHART_IN)
         fig, axes = new_figure(height, ncols=len(allocators), style=style, sharex=True, sharey=True)
+        narrow = len(allocators) > 3
         for ax, allocator in zip(axes[0], allocators, strict=True):
             panel = [r for r in ratios if r.allocator == allocator]
             _ratio_panel(ax, panel, cfgs, layout, configs, style)
-            ax.set_title(allocator or "runtime", loc="left")
-            ax.set_xlabel("time ratio (log)")
-        _ratio_ticks(axes[0][0], ratios)
+            title = (allocator or "runtime").replace("+", "+\n") if narrow else allocator
+            ax.set_title(title or "runtime", loc="left", fontsize="medium")
+            ax.set_xlabel("ratio (log)" if narrow else "time ratio (log; <1 faster)")
+        _ratio_ticks(axes[0][0], ratios, max_ticks=max(3, 8 - len(allocators)))
         layout.label(axes[0][0], style)
         handles = _config_handles(cfgs, configs, style)
         if same:
@@ -436,7 +438,7 @@ class _MechanismRows:
                 )
 
 
-def _ratio_ticks(ax: Axes, ratios: Sequence[RuntimeRatio]) -> None:
+def _ratio_ticks(ax: Axes, ratios: Sequence[RuntimeRatio], max_ticks: int) -> None:
     """Readable ratios (0.8×, 1×, 1.25×...) on the log axis, around the data's range."""
     ends = [
         v
@@ -444,7 +446,8 @@ def _ratio_ticks(ax: Axes, ratios: Sequence[RuntimeRatio]) -> None:
         for v in (r.interval.low, r.interval.high, r.interval.estimate)
         if math.isfinite(v) and v > 0
     ]
-    _ratio_axis(ax, min([*ends, 1.0]) / 1.04, max([*ends, 1.0]) * 1.04, 1.0)
+    # Room for the markers at either end (their width is not part of the data).
+    _ratio_axis(ax, min([*ends, 1.0]) / 1.12, max([*ends, 1.0]) * 1.12, 1.0, max_ticks)
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
@@ -725,16 +728,17 @@ def _draw_comparison_row(
         )
 
 
-def _ratio_axis(ax: Axes, low: float, high: float, factor: float) -> None:
+def _ratio_axis(ax: Axes, low: float, high: float, factor: float, max_ticks: int = 7) -> None:
     """A log axis with plain "1.1×" ticks ("10^0" says nothing to a reader).
 
     1× first, then the factor, then the round ratios: a tick too close to one already chosen
-    is dropped, so that labels never collide.
+    is dropped, so that labels never collide (at most about ``max_ticks``: fewer on a narrow
+    panel).
     """
     ax.set_xscale("log")
     ax.set_xlim(low, high)
     ticks: list[float] = []
-    min_gap = math.log(high / low) / 7
+    min_gap = math.log(high / low) / max_ticks
     for tick in (1.0, factor, *RATIO_TICKS):
         if low <= tick <= high and all(abs(math.log(tick / t)) >= min_gap for t in ticks):
             ticks.append(tick)

@@ -302,8 +302,7 @@ def _cpus_sentence(metas: Sequence[Mapping[str, Any]], data: pd.DataFrame) -> st
             cpuset = str((meta.get("config") or {}).get("cpuset", "") or "any")
             older.append(cpuset)
     parts = [
-        f"CPU{'s' if ',' in cpuset or '-' in cpuset else ''} {cpuset} for "
-        + ", ".join(f"`{n}`" for n in names)
+        _cpus_words(cpuset) + " for " + ", ".join(f"`{n}`" for n in names)
         for cpuset, names in by_set.items()
     ]
     text = (
@@ -339,6 +338,12 @@ def _allocator_lines(metas: Sequence[Mapping[str, Any]], configs: Configs) -> li
                 line += ". Not measured: " + "; ".join(f"`{a}` ({w})" for a, w in missing.items())
             lines.append(line)
     return lines
+
+
+def _cpus_words(cpuset: str) -> str:
+    if cpuset == "any":
+        return "any CPU (not pinned)"
+    return f"CPU{'s' if ',' in cpuset or '-' in cpuset else ''} {cpuset}"
 
 
 def _mechanism_blocks(ctx: ReportContext) -> list[Block]:
