@@ -94,8 +94,9 @@ def set_metadata(runner: pyperf.Runner, description: str, **params: int | float 
     """Record the workload's description and parameters in every benchmark's metadata.
 
     Also the CPUs this process may run on (in a container: its ``--cpuset-cpus``; pyperf's own
-    ``cpu_affinity`` metadata says where ``--affinity`` then pinned the worker): a thread or
-    process workload shows in its own file whether its workers really had a CPU each.
+    ``cpu_affinity`` metadata says where ``--affinity`` then pinned the worker, but only when
+    that is not every CPU of the machine): a thread or process workload shows in its own file
+    whether its workers really had a CPU each.
     """
     runner.metadata[PREFIX + "description"] = description
     runner.metadata[PREFIX + "python_malloc"] = os.environ.get("PYTHONMALLOC", "default")
