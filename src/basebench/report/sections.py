@@ -397,18 +397,13 @@ def _mechanism_blocks(ctx: ReportContext) -> list[Block]:
     ref = default[0] if default else mechanisms[0]
     blocks: list[Block] = [
         Heading("By mechanism", 3),
-        Table(
-            [
-                "Mechanism",
-                "Variant",
-                "Allocator",
-                "Workloads",
+        _two_ratio_table(
+            ("Mechanism", "Workloads", "r"),
+            (
                 f"vs {ref.reference} + {ref.reference_allocator or 'its allocator'} [95 % CI]",
                 f"vs {ref.reference} + the same allocator [95 % CI]",
-                "Verdict",
-            ],
+            ),
             body,
-            align=["l", "l", "l", "r", "r", "r", "l"],
             caption="each mechanism's ratio is the geometric mean of its workloads' ratios, with "
             "a 95 % hierarchical bootstrap interval; the verdict of a one-workload mechanism is "
             "that workload's corrected test (per workload, below), that of a mechanism of "
@@ -473,6 +468,20 @@ def _closed_by(mine: Sequence[MechanismRatio]) -> list[str]:
     return out
 
 
+def _two_ratio_table(
+    key: tuple[str, str, str], ratios: tuple[str, str], body: list[list[str]], caption: str
+) -> Table:
+    """Rows of (what, variant, allocator, how many, two ratios, verdict); ``key`` names the
+    first and fourth columns and the fourth's alignment."""
+    first, count, count_align = key
+    return Table(
+        [first, "Variant", "Allocator", count, *ratios, "Verdict"],
+        body,
+        align=["l", "l", "l", count_align, "r", "r", "l"],
+        caption=caption,
+    )
+
+
 def _scaling_blocks(ctx: ReportContext) -> list[Block]:
     found = ctx.scalings
     if not found:
@@ -496,18 +505,10 @@ def _scaling_blocks(ctx: ReportContext) -> list[Block]:
     ]
     return [
         Heading("Contention: workers running at once", 3),
-        Table(
-            [
-                "Workload",
-                "Variant",
-                "Allocator",
-                "Workers",
-                "Time vs 1 worker [95 % CI]",
-                "vs the reference's [95 % CI]",
-                "Verdict",
-            ],
+        _two_ratio_table(
+            ("Workload", "Workers", "l"),
+            ("Time vs 1 worker [95 % CI]", "vs the reference's [95 % CI]"),
             body,
-            align=["l", "l", "l", "l", "r", "r", "l"],
             caption="the same loop and total work with N workers on N CPUs against 1 worker on "
             "1 CPU, within each variant: 1/N would be perfect scaling, 1.0 none (threads take "
             "turns at the GIL), above 1 a loss to contention. The last ratio divides that by "
