@@ -9,6 +9,7 @@ import argparse
 import os
 import random
 import sys
+import time
 from collections.abc import Callable
 
 import pyperf
@@ -90,15 +91,112 @@ def effective_loops(loops: int, factor: float) -> int:
 
 
 def set_metadata(runner: pyperf.Runner, description: str, **params: int | float | str) -> None:
-    """Record the workload's description and parameters in every benchmark's metadata."""
+    """Record the workload's description and parameters in every benchmark's metadata.
+
+    Also the CPUs this process may run on (in a container: its ``--cpuset-cpus``; pyperf's own
+    ``cpu_affinity`` metadata says where ``--affinity`` then pinned the worker, but only when
+    that is not every CPU of the machine): a thread or process workload shows in its own file
+    whether its workers really had a CPU each.
+    """
     runner.metadata[PREFIX + "description"] = description
     runner.metadata[PREFIX + "python_malloc"] = os.environ.get("PYTHONMALLOC", "default")
     runner.metadata[PREFIX + "gil_enabled"] = int(getattr(sys, "_is_gil_enabled", lambda: True)())
+    cpus = allowed_cpus()
+    if cpus:
+        runner.metadata[PREFIX + "worker_cpus"] = cpu_list(cpus)
+        runner.metadata[PREFIX + "worker_cpu_count"] = len(cpus)
     for key, value in params.items():
         runner.metadata[PREFIX + key] = value
+
+
+def allowed_cpus() -> set[int]:
+    """The CPUs this process may run on (empty where the OS does not say)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return set(getter(0)) if getter is not None else set()
+
+
+def cpu_list(cpus: set[int]) -> str:
+    """{0, 1} -> "0,1": a list docker's --cpuset-cpus and pyperf's --affinity both read."""
+    return ",".join(map(str, sorted(cpus)))
+
+
+def time_body(loops: int, body: Callable[[], object]) -> float:
+    """pyperf's time function for every script: ``loops`` calls of one loop of the work."""
+    start = time.perf_counter()
+    for _ in range(loops):
+        body()
+    return time.perf_counter() - start
+
+
+def add_items_argument(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument("--items", type=int, default=default, help="iterations per loop")
+
+
+def run_items_workload(
+    name: str,
+    description: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    prepare: Callable[[argparse.Namespace], Callable[[], object]],
+) -> None:
+    """main() of a script whose only option is --items (iterations per loop)."""
+    runner, args = make_runner(add_arguments, lambda a: ["--items", str(a.items)])
+    set_metadata(runner, description, items_per_loop=args.items)
+    runner.bench_time_func(name, time_body, prepare(args))
+
+
+#: Words of the generated texts and documents (json_roundtrip adds two non-ASCII ones).
+VOCABULARY = (
+    "alpine",
+    "debian",
+    "musl",
+    "glibc",
+    "python",
+    "container",
+    "allocator",
+    "benchmark",
+    "latency",
+)
 
 
 def log_uniform_sizes(count: int, low: int, high: int, seed: int) -> list[int]:
     """``count`` sizes in [low, high], log-uniformly spread, reproducible from ``seed``."""
     rng = random.Random(seed)
     return [int(low * (high / low) ** rng.random()) for _ in range(count)]
+
+
+#: How :func:`churn` makes an object of ``size`` bytes, and the block it asks the allocator for.
+#: bytearray(n): an n+1 byte buffer; bytes: n + a 33-byte header; list: n // 8 pointers;
+#: str: n + a header of 41 (3.12+) to 49 (3.11) bytes. So a payload in [low, high] means blocks
+#: in [low - 7, high + 49]: the bounds the workloads' declared block sizes leave room for.
+CHURN_KINDS = ("bytearray", "bytes", "bytes slice", "list", "str")
+
+
+def churn(sizes: list[int], window: int, source: bytes) -> int:
+    """Make one object per size (cycling through CHURN_KINDS), keeping the last ``window``.
+
+    Each new object replaces the one made ``window`` steps earlier, so allocations and frees
+    interleave as in a real program. ``source`` must be at least max(sizes) + len(sizes) long.
+    """
+    live: list[object] = [None] * window
+    total = 0
+    for i, size in enumerate(sizes):
+        kind = i % 5
+        obj: object
+        if kind == 0:
+            obj = bytearray(size)
+        elif kind == 1:
+            obj = b"x" * size
+        elif kind == 2:
+            obj = source[i : i + size]
+        elif kind == 3:
+            obj = [None] * (size // 8)
+        else:
+            obj = "y" * size
+        live[i % window] = obj
+        total += size
+    return total
+
+
+def churn_source(sizes: list[int]) -> bytes:
+    """A buffer :func:`churn` can slice every size of ``sizes`` from."""
+    return bytes(range(256)) * ((max(sizes) + len(sizes)) // 256 + 1)

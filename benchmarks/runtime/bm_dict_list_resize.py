@@ -7,9 +7,9 @@ half full), dicts lose their keys and are rebuilt by a comprehension, sets are c
 """
 
 import argparse
-import time
+from collections.abc import Callable
 
-from _common import make_runner, set_metadata
+from _common import make_runner, set_metadata, time_body
 
 NAME = "dict_list_resize"
 SIZES = (8, 40, 200, 1_000, 5_000, 20_000)
@@ -36,11 +36,15 @@ def resize(keys: list[str], sizes: tuple[int, ...]) -> int:
     return done
 
 
-def time_resize(loops: int, keys: list[str], sizes: tuple[int, ...]) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
-        resize(keys, sizes)
-    return time.perf_counter() - start
+def container_sizes(args: argparse.Namespace) -> tuple[int, ...]:
+    return tuple(n for n in SIZES if n <= args.max_items) or (args.max_items,)
+
+
+def prepare(args: argparse.Namespace) -> Callable[[], object]:
+    """One loop of the timed work, ready to call."""
+    sizes = container_sizes(args)
+    keys = [f"key-{i:06d}" for i in range(max(sizes))]
+    return lambda: resize(keys, sizes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,15 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main() -> None:
     runner, args = make_runner(add_arguments, lambda a: ["--max-items", str(a.max_items)])
-    sizes = tuple(n for n in SIZES if n <= args.max_items) or (args.max_items,)
-    keys = [f"key-{i:06d}" for i in range(max(sizes))]
+    sizes = container_sizes(args)
     set_metadata(
         runner,
         "dicts, lists and sets grown item by item, then shrunk",
         container_sizes=",".join(map(str, sizes)),
         items_per_loop=sum(sizes),
     )
-    runner.bench_time_func(NAME, time_resize, keys, sizes)
+    runner.bench_time_func(NAME, time_body, prepare(args))
 
 
 if __name__ == "__main__":

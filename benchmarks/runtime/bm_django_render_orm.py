@@ -21,12 +21,11 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from _common import make_runner, set_metadata
+from _common import make_runner, set_metadata, time_body
 
 NAME = "django_render_orm"
 DEFAULT_APP_DIR = "/opt/app"
@@ -135,12 +134,18 @@ def get(app: WSGIApp, path: str, query: str) -> tuple[str, bytes]:
     return status[0], body
 
 
-def time_requests(loops: int, app: WSGIApp, requests: list[tuple[str, str]]) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
+def loop_of(app: WSGIApp, requests: list[tuple[str, str]]) -> Callable[[], None]:
+    def body() -> None:
         for path, query in requests:
             get(app, path, query)
-    return time.perf_counter() - start
+
+    return body
+
+
+def prepare(args: argparse.Namespace) -> Callable[[], object]:
+    """One loop of the timed work, ready to call (Django set up, the database seeded)."""
+    app, requests, _ = setup(args)
+    return loop_of(app, requests)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -158,8 +163,10 @@ def forward(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def main() -> None:
-    runner, args = make_runner(add_arguments, forward)
+def setup(args: argparse.Namespace) -> tuple[WSGIApp, list[tuple[str, str]], dict[str, Any]]:
+    """Django set up on the app and its database: the WSGI app, the requests of one loop, and
+    the metadata saying what they run on. Sets ``args.app_dir``/``args.db_path``/
+    ``args.db_origin`` for the workers."""
     app_dir = find_app_dir(args.app_dir)
     args.app_dir = str(app_dir)
     db_path = Path(args.db_path) if args.db_path else None
@@ -168,7 +175,7 @@ def main() -> None:
         db_path = configured_db_path()
         args.db_origin = "app"
         if count_questions(db_path) == 0:
-            if args.worker:
+            if getattr(args, "worker", False):
                 raise SystemExit(f"{NAME}: worker started without a seeded --db-path")
             db_path = create_temp_db(app_dir)
             args.db_origin = "temporary"
@@ -188,20 +195,28 @@ def main() -> None:
         status, body = get(app, path, q)
         if not status.startswith("200"):
             raise SystemExit(f"{NAME}: GET {path}?{q} answered {status}: {body[:300]!r}")
+    metadata: dict[str, Any] = {
+        "django_version": django.get_version(),
+        "app_dir": str(app_dir),
+        "db_origin": args.db_origin,
+        "db_path": str(db_path),
+        "db_questions": questions,
+        "page_limit": args.limit,
+        "requests_per_loop": len(requests),
+        "sqlite_version": sqlite3.sqlite_version,
+    }
+    return app, requests, metadata
 
+
+def main() -> None:
+    runner, args = make_runner(add_arguments, forward)
+    app, requests, metadata = setup(args)
     set_metadata(
         runner,
         "Django list page (ORM + template) and JSON view through the WSGI handler",
-        django_version=django.get_version(),
-        app_dir=str(app_dir),
-        db_origin=args.db_origin,
-        db_path=str(db_path),
-        db_questions=questions,
-        page_limit=args.limit,
-        requests_per_loop=len(requests),
-        sqlite_version=sqlite3.sqlite_version,
+        **metadata,
     )
-    runner.bench_time_func(NAME, time_requests, app, requests)
+    runner.bench_time_func(NAME, time_body, loop_of(app, requests))
 
 
 if __name__ == "__main__":

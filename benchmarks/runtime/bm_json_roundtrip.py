@@ -8,26 +8,14 @@ fixed seed, so every run and every image sees the same bytes.
 import argparse
 import json
 import random
-import time
+from collections.abc import Callable
 from typing import Any
 
-from _common import make_runner, set_metadata
+from _common import VOCABULARY, make_runner, set_metadata, time_body
 
 NAME = "json_roundtrip"
 SEED = 2020
-WORDS = (
-    "alpine",
-    "debian",
-    "musl",
-    "glibc",
-    "python",
-    "container",
-    "allocator",
-    "benchmark",
-    "latency",
-    "日本語",
-    "naïve",
-)
+WORDS = (*VOCABULARY, "日本語", "naïve")
 
 
 def make_document(records: int, seed: int = SEED) -> dict[str, Any]:
@@ -59,11 +47,10 @@ def make_document(records: int, seed: int = SEED) -> dict[str, Any]:
     }
 
 
-def time_roundtrip(loops: int, document: dict[str, Any]) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
-        json.loads(json.dumps(document))
-    return time.perf_counter() - start
+def prepare(args: argparse.Namespace) -> Callable[[], object]:
+    """One loop of the timed work, ready to call."""
+    document = make_document(args.records)
+    return lambda: json.loads(json.dumps(document))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +70,7 @@ def main() -> None:
         document_bytes=len(encoded.encode()),
         seed=SEED,
     )
-    runner.bench_time_func(NAME, time_roundtrip, document)
+    runner.bench_time_func(NAME, time_body, prepare(args))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Control workload: many small, short-lived objects, all served by pymalloc (<= 512 bytes).
 
 Tuples, small ints, short strs, small lists and dicts: CPython's own small-object allocator
-handles them from its arenas, so the libc malloc is barely involved and musl and glibc
-images should be close. A large difference here points at something else than malloc
-(compiler flags, LTO/PGO, the CPython build).
+handles them from its pools and arenas (arenas come straight from mmap, not from the libc
+malloc), so the libc malloc is barely involved and musl and glibc images should be close. A
+large difference here, with interpreter_loop equal, points at pymalloc's arenas (how the
+kernel serves their pages) rather than at malloc.
 """
 
 import argparse
-import time
+from collections.abc import Callable
 
-from _common import make_runner, set_metadata
+from _common import add_items_argument, run_items_workload
 
 NAME = "small_objects"
 
@@ -25,25 +26,22 @@ def small(n: int) -> int:
     return total
 
 
-def time_small(loops: int, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
-        small(n)
-    return time.perf_counter() - start
+def prepare(args: argparse.Namespace) -> Callable[[], object]:
+    """One loop of the timed work, ready to call."""
+    return lambda: small(args.items)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--items", type=int, default=5_000, help="iterations per loop")
+    add_items_argument(parser, 5_000)
 
 
 def main() -> None:
-    runner, args = make_runner(add_arguments, lambda a: ["--items", str(a.items)])
-    set_metadata(
-        runner,
+    run_items_workload(
+        NAME,
         "tuples, small ints, short strs, small lists/dicts (pymalloc control)",
-        items_per_loop=args.items,
+        add_arguments,
+        prepare,
     )
-    runner.bench_time_func(NAME, time_small, args.items)
 
 
 if __name__ == "__main__":

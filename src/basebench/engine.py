@@ -260,6 +260,10 @@ class Engine:
             "mem_total": info.get("MemTotal"),
         }
 
+    def cpu_count(self) -> int:
+        """CPUs the engine can give containers (numbered 0..n-1, as --cpuset-cpus counts)."""
+        return int(self.client.info().get("NCPU") or os.cpu_count() or 1)
+
     def registry_answers(self, reference: str = "python:3-slim", timeout_s: float = 15.0) -> bool:
         """Does a registry serve ``reference``? Asks for its manifest only; pulls nothing."""
         client = docker.from_env(timeout=int(timeout_s))

@@ -58,6 +58,12 @@ ROUND_RUNS_KEY = "round_runs"
 ROUNDS_KEY = "rounds"
 #: pyperf metadata (after the prefix): ``pyperf check``'s warnings on the file, "none" if none.
 PYPERF_WARNINGS_KEY = "pyperf_warnings"
+#: run.json key the runtime group writes: workload name -> {"cpus": CPUs it needs, "cpuset":
+#: the CPUs its containers got} (a report reads run folders, not pyperf's metadata).
+RUNTIME_CPUS_KEY = "runtime_cpus"
+#: run.json key the runtime group writes: "<python>-<variant>" -> {"available": {allocator:
+#: how it is set and where it came from}, "unavailable": {allocator: why not}}.
+RUNTIME_ALLOCATORS_KEY = "runtime_allocators"
 
 # Host probes (see :mod:`basebench.measure._host_probe`) are stored as rows of this group, one
 # benchmark per measurement group they were taken in. The name predates the word "host probe"

@@ -16,11 +16,12 @@ import pytest
 
 from basebench.bases import BaseImage, ensure_local
 from basebench.config import Config
+from basebench.cpus import parse_cpus
 from basebench.engine import Engine
 from basebench.measure._context import RunContext
 from basebench.measure.http import run_http
-from basebench.measure.runtime import run_runtime
-from basebench.results import ResultStore, load_runs
+from basebench.measure.runtime import run_runtime, workload_cpuset
+from basebench.results import RUNTIME_CPUS_KEY, ResultStore, load_runs
 from basebench.runtime_manifest import load_manifest
 from basebench.variants import load_catalogue
 
@@ -60,11 +61,13 @@ def test_every_workload_runs_once_in_a_container(ctx: RunContext) -> None:
     files = run_runtime(ctx, mode="debug", workloads=workloads, allocators={"pymalloc"})
     assert not ctx.failures, ctx.failures
     assert len(files) == len(workloads)
-    cpuset = ctx.config.cpuset
+    needs = {w.name: w.cpus for w in workloads}
+    engine_cpus = ctx.engine.cpu_count()
     by_name = {}
     for path in files:
         bench, meta = _suite(path)
         by_name[bench.get_name()] = path
+        cpuset = workload_cpuset(ctx.config.cpuset, needs[bench.get_name()], engine_cpus)
         assert meta["basebench_variant"] == VARIANT
         assert meta["basebench_python"] == PYTHON
         assert meta["basebench_libc"] == "glibc"
@@ -72,9 +75,14 @@ def test_every_workload_runs_once_in_a_container(ctx: RunContext) -> None:
         assert meta["basebench_allocator"] == "pymalloc"
         assert meta["basebench_group"] == "runtime"
         assert meta["basebench_pyperf_mode"] == "debug"
-        # pinning: the container's CPU set and pyperf's own affinity, the same CPUs
+        # pinning: the container's CPU set and pyperf's own affinity, the same CPUs, one per
+        # worker (the 2-thread and 2-process workloads get 2 CPUs)
         assert meta["basebench_cpuset"] == cpuset
-        assert str(meta["cpu_affinity"]) == cpuset
+        # (pyperf leaves its cpu_affinity out when the workers may use every CPU)
+        pinned = meta.get("cpu_affinity", ",".join(map(str, range(engine_cpus))))
+        assert parse_cpus(str(pinned)) == parse_cpus(cpuset)
+        assert meta["basebench_worker_cpus"] == cpuset
+        assert meta["basebench_worker_cpu_count"] == needs[bench.get_name()]
         assert meta["hostname"] == HOSTNAME
         # the compile flags travel with the result (same-flags vs as-shipped comparisons)
         assert "basebench_cflags" in meta and "basebench_configure_args" in meta
@@ -87,11 +95,12 @@ def test_every_workload_runs_once_in_a_container(ctx: RunContext) -> None:
     assert set(runtime["benchmark"]) == set(by_name)
     assert set(runtime["metric"]) == {"time", "mem_max_rss"}
     assert set(runtime["allocator"]) == {"pymalloc"}
+    assert ctx.run.meta()[RUNTIME_CPUS_KEY]["medium_threads_2"]["cpus"] == 2
 
 
 def test_allocator_axis_in_one_workload(ctx: RunContext) -> None:
-    (churn,) = [w for w in load_manifest() if w.name == "large_object_churn"]
-    files = run_runtime(ctx, mode="debug", workloads=[churn])
+    (large,) = [w for w in load_manifest() if w.name == "large_objects"]
+    files = run_runtime(ctx, mode="debug", workloads=[large])
     assert not ctx.failures, ctx.failures
     paths = {str(_suite(p)[1]["basebench_allocator"]): p for p in files}
     allocators = {name: _suite(p)[1] for name, p in paths.items()}
@@ -113,7 +122,7 @@ def test_allocator_axis_in_one_workload(ctx: RunContext) -> None:
         text=True,
         check=False,
     )
-    assert "large_object_churn" in compared.stdout, compared.stdout + compared.stderr
+    assert "large_objects" in compared.stdout, compared.stdout + compared.stderr
 
 
 def test_rounds_append_into_one_valid_pyperf_file(ctx: RunContext) -> None:

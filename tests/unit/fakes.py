@@ -23,7 +23,7 @@ from basebench.measure._context import RunContext
 from basebench.measure._progress import Progress
 from basebench.measure._workload_image import Allocator, WorkloadImage
 from basebench.netconf import NetworkSettings
-from basebench.results import Run
+from basebench.results import RUN_FORMAT, Run, atomic_write_json
 from basebench.runtime_manifest import Workload
 from basebench.variants import Catalogue
 
@@ -39,16 +39,19 @@ class ContainerCall:
 class FakeEngine(Engine):
     """An engine without Docker: records every container it is asked for, runs none.
 
-    Only ``run``, ``start`` and ``image_exists`` are faked. There is no docker client, so code
-    that asks the engine for anything else fails instead of passing by accident.
+    Only ``run``, ``start``, ``image_exists`` and ``cpu_count`` are faked. There is no docker
+    client, so code that asks the engine for anything else fails instead of passing by accident.
     """
 
-    def __init__(self, result: RunResult | None = None, existing: Sequence[str] = ()) -> None:
+    def __init__(
+        self, result: RunResult | None = None, existing: Sequence[str] = (), cpus: int = 2
+    ) -> None:
         # Engine.__init__ connects to Docker: set only what the faked methods and callers read.
         self.network = NetworkSettings()
         self.run_id = "unit"
         self.result = result or RunResult(exit_code=0, output="", seconds=0.01)
         self.existing = set(existing)
+        self.cpus = cpus  # like the machines this suite runs on
         self.calls: list[ContainerCall] = []
 
     def run(self, image: str, command: Sequence[str], **kwargs: Any) -> RunResult:
@@ -61,6 +64,9 @@ class FakeEngine(Engine):
 
     def image_exists(self, reference: str) -> bool:
         return reference in self.existing
+
+    def cpu_count(self) -> int:
+        return self.cpus
 
 
 def base_image(
@@ -77,10 +83,14 @@ def make_context(
     config: Config | None = None,
     bases: Sequence[BaseImage] = (),
 ) -> RunContext:
-    """A real RunContext on ``engine``, writing into tmp_path/run, its output recorded."""
+    """A real RunContext on ``engine``, writing into tmp_path/run (a run.json as a new run has),
+    its output recorded."""
+    run = Run(tmp_path / "run")
+    run.dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run.meta_path, {"format": RUN_FORMAT, "run_id": "unit", "config": {}})
     ctx = RunContext(
         engine,
-        Run(tmp_path / "run"),
+        run,
         config or Config(cpuset=""),
         Catalogue(),
         list(bases),
@@ -96,9 +106,16 @@ def said(ctx: RunContext) -> str:
 
 
 def workload(
-    name: str, *, min_python: str = "3.10", requires: tuple[str, ...] = (), kind: str = "control"
+    name: str,
+    *,
+    min_python: str = "3.10",
+    requires: tuple[str, ...] = (),
+    mechanism: str = "small-objects",
+    cpus: int = 1,
 ) -> Workload:
-    return Workload(name, f"bm_{name}.py", f"the {name} workload", kind, requires, min_python)
+    return Workload(
+        name, f"bm_{name}.py", f"the {name} workload", mechanism, requires, min_python, cpus=cpus
+    )
 
 
 def allocator(name: str, **environment: str) -> Allocator:

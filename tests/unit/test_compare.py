@@ -521,7 +521,7 @@ def test_page_shows_the_configuration_diff_and_the_warnings(tmp_path: Path) -> N
     assert "\n- cpus 0 -> 0.2\n" in configuration
     assert "- host kernel 6.1.0-synthetic -> 6.12.0" in configuration
     # Settings neither run recorded are not "the same": they are left out.
-    assert "cpuset" not in configuration
+    assert "memory" not in configuration
     assert "profile quick" in configuration.split("Same in both:", 1)[1]
     # What the command says on stderr is in the page too.
     warnings = section(page, "Warnings")

@@ -165,9 +165,14 @@ def test_ratios_csv_has_every_ratio_of_the_report(report: Path) -> None:
     records: list[dict[str, Any]] = [
         {str(k): v for k, v in d.items()} for d in workloads.to_dict("records")
     ]
-    by_key = {(d["benchmark"], d["variant"], d["allocator"]): d for d in records}
+    # Each allocator is compared twice (with the baseline's default allocator and with the same
+    # one): the baseline's allocator tells the two apart.
+    by_key = {
+        (d["benchmark"], d["variant"], d["allocator"], d["baseline_allocator"]): d for d in records
+    }
+    assert len(by_key) == len(records)
     for r in expected:
-        row = by_key[(r.benchmark, r.config, r.allocator)]
+        row = by_key[(r.benchmark, r.config, r.allocator, r.reference_allocator)]
         assert row["ratio"] == pytest.approx(r.interval.estimate)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((r.interval.low, r.interval.high))
         assert (row["n_rounds"], row["n_rounds_baseline"]) == r.rounds
@@ -175,9 +180,14 @@ def test_ratios_csv_has_every_ratio_of_the_report(report: Path) -> None:
         assert row["baseline"] == "slim-trixie" and row["python"] == PYTHON
     # The verdicts are the runtime table's, row for row.
     markdown = (report / "report.md").read_text()
+    per_workload = markdown.split("### Per workload", 1)[1].split("\n### ", 1)[0]
+    same_allocator = markdown.split("### The libc under each allocator", 1)[1].split("\n### ", 1)[0]
     for d in records:
+        # Against the same allocator: the libc table; against the default: per workload.
+        same = d["baseline_allocator"] == d["allocator"] != "pymalloc"
+        table = same_allocator if same else per_workload
         line = f"| {d['benchmark']} | {d['variant']} | {d['allocator']} |"
-        table_row = next(ln for ln in markdown.splitlines() if ln.startswith(line))
+        table_row = next(ln for ln in table.splitlines() if line in ln)
         assert table_row.rstrip(" |").endswith(str(d["verdict"]))
     # A summary per variant other than the reference, with the summary table's interval.
     summaries = {

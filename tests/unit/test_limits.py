@@ -16,7 +16,7 @@ from basebench.config import Config
 from basebench.limits import Limits
 from basebench.measure import _host_probe, http, runtime, startup
 from basebench.measure._context import ImageUnderTest
-from basebench.measure.runtime import PYPERF_PLANS, Job
+from basebench.measure.runtime import PYPERF_PLANS
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,10 @@ def test_runtime_pyperf_invocation(tmp_path: Path) -> None:
     engine = FakeEngine()
     base = base_image()
     ctx = make_context(tmp_path, engine, config, [base])
-    job = Job(workload("small"), workload_image(base), workload_image(base).allocators[0], tmp_path)
+    # A one-CPU workload gets the configured cpuset (a workload of N workers gets N CPUs:
+    # test_runtime_unit.py).
+    (job,) = runtime.plan_jobs(ctx, [workload_image(base)], [workload("small")], tmp_path)
+    assert job.cpuset == config.cpuset
     job.log_path = tmp_path / "small.log"
     # What pyperf would have written into the mounted folder: one run of 4 loops.
     run = pyperf.Run([0.001], metadata={"name": "small", "loops": 4}, collect_metadata=False)

@@ -136,7 +136,7 @@ def test_not_significant_runtime_is_not_ranked(report: Path) -> None:
     assert "n.s. (same within noise)" in runtime
     ranked = runtime.split("Significantly slower", 1)[1].split("Not significant", 1)[0]
     assert "trixie+pymalloc" not in ranked  # n.s. in the synthetic data
-    assert "slowest first: alpine3.23+pymalloc on large_object_churn (1.3" in ranked
+    assert "slowest first: alpine3.23+pymalloc on medium_threads_2 (1.6" in ranked
 
 
 @pytest.mark.parametrize("stem", CHART_STEMS)
@@ -317,13 +317,17 @@ def _runtime_section(markdown: str) -> str:
 
 def test_runtime_table_shows_rounds_and_the_corrected_test(report: Path) -> None:
     markdown = (report / "report.md").read_text()
-    rows = table_after(markdown, "## Runtime")
+    rows = table_after(markdown, "### Per workload")
     header = rows[0]
-    assert header[3:] == ["n (rounds)", "Median time", "Ratio [95 % CI]", "p (Holm)", "Verdict"]
-    alpine = next(r for r in rows if r[:3] == ["large_object_churn", "alpine3.23", "pymalloc"])
-    assert alpine[3] == "10" and "slower" in alpine[7] and float(alpine[6]) < 0.05
+    assert header[:2] == ["Mechanism", "Workload"]
+    assert header[4:] == ["n (rounds)", "Median time", "Ratio [95 % CI]", "p (Holm)", "Verdict"]
+    alpine = next(
+        r for r in rows if r[:4] == ["medium-objects", "medium_objects", "alpine3.23", "pymalloc"]
+    )
+    assert alpine[4] == "10" and "slower" in alpine[8] and float(alpine[7]) < 0.05
     runtime = _runtime_section(markdown)
-    assert "Holm-adjusted over the 15 tested comparisons" in runtime
+    # 6 workloads x 5 against the reference's default, + 6 x 2 under the same allocator
+    assert "Holm-adjusted over the 42 tested comparisons" in runtime
 
 
 def test_how_to_read_states_unit_n_test_correction_and_drift(report: Path) -> None:
@@ -360,13 +364,16 @@ def test_too_few_rounds_are_untested_and_never_ranked(tmp_path: Path) -> None:
     data.loc[runtime, "round"] = data.loc[runtime, "sample"] % 2
     result = render_report(data, [sample.synthetic_meta()], tmp_path / "report")
     markdown = result.markdown.read_text()
-    rows = table_after(markdown, "## Runtime")
-    verdicts = {r[7] for r in rows[1:] if r[7] != "reference"}
+    rows = table_after(markdown, "### Per workload")
+    verdicts = {r[8] for r in rows[1:] if r[8] != "reference"}
     assert verdicts == {"untested (n = 2)"}
-    assert {r[3] for r in rows[1:]} == {"2 (10 values)"}
+    assert {r[4] for r in rows[1:]} == {"2 (10 values)"}
     runtime_text = _runtime_section(markdown)
     assert "Significantly slower, slowest first: none." in runtime_text
-    assert "Untested (not ranked): 15 of 15 comparisons, with 2 round(s)" in runtime_text
+    assert "Untested (not ranked): 30 of 30 comparisons, with 2 round(s)" in runtime_text
+    # Mechanisms and contention claim nothing either.
+    by_mechanism = table_after(markdown, "### By mechanism")
+    assert {r[-1] for r in by_mechanism[1:]} <= {"untested (n = 2)", "untested (n = 2) · control"}
     summary = {r[0]: r for r in table_after(markdown, "## Summary")[1:]}
     assert summary["alpine3.23"][7] == "untested (n = 2)"
 

@@ -26,18 +26,25 @@ import pytest
 
 from basebench.measure.http import load_loadgen
 from basebench.paths import IMAGES_DIR
-from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
+from basebench.runtime_manifest import RUNTIME_DIR, Workload, read_manifest
 
 APP_DIR = IMAGES_DIR / "app"
 SCRIPT_TIMEOUT_S = 180
 
-# The manifest as basebench reads it: load_manifest checks every rule (fields, names, kinds,
+# The manifest as basebench reads it: read_manifest checks every rule (fields, names, mechanisms,
 # scripts; see test_runtime_manifest.py), so a malformed entry fails the collection here.
-WORKLOADS = load_manifest()
+MANIFEST = read_manifest()
+WORKLOADS = list(MANIFEST.workloads)
+WORKER_OPTIONS = ("--threads", "--pool-processes")
 
 
 def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
+
+
+def requirements_missing(workload: Workload) -> list[str]:
+    """The packages ``workload`` requires that this Python cannot import."""
+    return [module for module in workload.requires if not _importable(module)]
 
 
 # --- the manifest ------------------------------------------------------------------------
@@ -48,11 +55,34 @@ def test_every_script_is_in_the_manifest() -> None:
     assert scripts == {w.script for w in WORKLOADS}
 
 
-def test_workloads_span_the_planned_kinds() -> None:
-    assert {w.kind for w in WORKLOADS} >= {"large-objects", "control", "threads", "processes"}
-    assert {"threaded_alloc_1", "threaded_alloc_2", "threaded_alloc_4"} <= {
-        w.name for w in WORKLOADS
+def test_workloads_span_the_planned_mechanisms() -> None:
+    mechanisms = {w.mechanism for w in WORKLOADS}
+    assert mechanisms >= {
+        "interpreter",
+        "small-objects",
+        "medium-objects",
+        "large-objects",
+        "realloc-growth",
+        "strings",
+        "threads",
+        "processes",
     }
+    # Every declared mechanism has a workload, and every workload says why it exists.
+    assert mechanisms == {m.name for m in MANIFEST.mechanisms}
+    assert all(w.purpose and w.description for w in WORKLOADS)
+
+
+def test_the_thread_series_is_one_loop_with_1_and_2_workers() -> None:
+    by_name = {w.name: w for w in WORKLOADS}
+    one, two = by_name["medium_threads_1"], by_name["medium_threads_2"]
+    assert one.script == two.script == by_name["medium_processes_2"].script
+    assert (one.args, one.cpus) == (("--threads", "1"), 1)
+    assert (two.args, two.cpus) == (("--threads", "2"), 2)
+    assert by_name["medium_processes_2"].cpus == 2
+    # One CPU per worker: no workload asks for more workers than CPUs.
+    for w in WORKLOADS:
+        workers = [int(v) for k, v in zip(w.args, w.args[1:], strict=False) if k in WORKER_OPTIONS]
+        assert w.cpus == (workers[0] if workers else 1), w.name
 
 
 # --- every workload, once --------------------------------------------------------------
@@ -62,9 +92,8 @@ def test_workloads_span_the_planned_kinds() -> None:
 def test_workload_writes_its_benchmark(workload: Workload, tmp_path: Path) -> None:
     if not workload.python_ok(python_version()):
         pytest.skip(f"needs Python >= {workload.min_python}")
-    for module in workload.requires:
-        if not _importable(module):
-            pytest.skip(f"{module} is not installed on this Python")
+    for module in requirements_missing(workload):
+        pytest.skip(f"{module} is not installed on this Python")
 
     out = tmp_path / "result.json"
     env = dict(os.environ)
@@ -99,6 +128,11 @@ def test_workload_writes_its_benchmark(workload: Workload, tmp_path: Path) -> No
     assert all(v > 0 for v in bench.get_values())
     metadata = bench.get_metadata()
     assert metadata.get("basebench_description")
+    # The CPUs the worker could use are in its file (2 for a 2-worker run in basebench).
+    if hasattr(os, "sched_getaffinity"):
+        assert metadata["basebench_worker_cpus"] == ",".join(
+            map(str, sorted(os.sched_getaffinity(0)))
+        )
     # A --debug-single-value run is meant to take seconds, not minutes.
     assert elapsed < 60, f"{workload.name} took {elapsed:.1f} s"
     if workload.name == "django_render_orm":

@@ -11,7 +11,12 @@ pyperf inside containers, done so that variants compare fairly on a noisy shared
 - every container of a variant has the same hostname (``basebench-<python>-<variant>``), so
   pyperf's metadata agree and the runs of one variant merge into one file;
 - the same CPU set for every variant: ``--cpuset-cpus`` on the container and pyperf's own
-  ``--affinity`` with the same CPUs (the workers are pinned too);
+  ``--affinity`` with the same CPUs (the workers are pinned too). A workload gets as many
+  CPUs as it has workers running at once (the manifest's ``cpus``): the configured cpuset
+  first, then the engine's other CPUs in order (``workload_cpuset``), so a 2-thread workload
+  really runs 2 threads at once; one needing more CPUs than the engine has is not run. The
+  set of each workload is in its pyperf file (``basebench_cpuset``) and in run.json
+  (``runtime_cpus``), where the report reads it;
 - variants interleaved: pyperf's worker processes are split into rounds; each round runs every
   (workload, variant, allocator) once, in an order rotated each round, with a few processes and
   ``--append`` into one JSON per (workload, variant, allocator). The first round calibrates the
@@ -38,19 +43,21 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 
+from basebench.cpus import parse_cpus
 from basebench.errors import UserError
 from basebench.labels import WORKLOAD as WORKLOAD_LABEL
 from basebench.labels import label
 from basebench.measure._context import RunContext, container_hostname
 from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
 from basebench.paths import IMAGES_DIR
-from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY
+from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY, RUNTIME_ALLOCATORS_KEY
+from basebench.results import RUNTIME_CPUS_KEY as CPUS_META_KEY
 from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
 
 GROUP = "runtime"
@@ -58,6 +65,36 @@ CONTAINER_BENCH_DIR = "/opt/basebench/runtime"
 CONTAINER_APP_DIR = "/opt/app"
 CONTAINER_OUT_DIR = "/opt/basebench/out"
 INVOCATION_TIMEOUT_S = 1800.0
+
+
+def format_cpus(cpus: Collection[int]) -> str:
+    """{1, 0} -> "0,1": what docker's --cpuset-cpus and pyperf's --affinity both read."""
+    return ",".join(map(str, sorted(cpus)))
+
+
+def workload_cpuset(configured: str, needed: int, engine_cpus: int) -> str:
+    """The CPUs of a workload that runs ``needed`` workers at once, for every variant alike.
+
+    The configured cpuset's first ``needed`` CPUs, completed by the engine's other CPUs in
+    order (CPUs 0..engine_cpus-1) when it has fewer: with cpuset "1", one worker gets "1" and
+    two get "0,1". An empty configured cpuset (any CPU) stays empty: the containers are not
+    pinned. The caller makes sure ``needed <= engine_cpus`` (:func:`cpus_skip_reason`).
+    """
+    if not configured:
+        return ""
+    chosen = sorted(parse_cpus(configured))[:needed]
+    others = [cpu for cpu in range(engine_cpus) if cpu not in chosen]
+    return format_cpus(chosen + others[: max(0, needed - len(chosen))])
+
+
+def cpus_skip_reason(workload: Workload, engine_cpus: int) -> str:
+    """Why ``workload`` cannot get a CPU per worker on this engine; "" if it can."""
+    if workload.cpus > engine_cpus:
+        return (
+            f"needs {workload.cpus} CPUs (one per worker running at once), the engine has "
+            f"{engine_cpus}: its workers would share CPUs"
+        )
+    return ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +131,8 @@ class Job:
     image: WorkloadImage
     allocator: Allocator
     out_dir: Path
+    #: The CPUs its containers get (workload_cpuset; "" = any), the same for every variant.
+    cpuset: str = ""
     log_path: Path = Path()  # set by plan_jobs: logs/runtime/<file name>.log
     loops: int | None = None
     rounds_done: int = 0
@@ -136,15 +175,14 @@ def _run_count(path: Path) -> int:
     return len(benchmarks[0].get_runs()) if benchmarks else 0
 
 
-def _command(job: Job, plan: PyperfPlan, cpuset: str) -> list[str]:
+def _command(job: Job, plan: PyperfPlan) -> list[str]:
     cmd = [
         "python3",
         "-u",
         f"{CONTAINER_BENCH_DIR}/{job.workload.script}",
         *job.workload.args,
         *plan.options,
-        "--affinity",
-        cpuset,
+        *(["--affinity", job.cpuset] if job.cpuset else []),
         "--append",
         f"{CONTAINER_OUT_DIR}/{job.file_name}",
     ]
@@ -155,8 +193,7 @@ def _command(job: Job, plan: PyperfPlan, cpuset: str) -> list[str]:
 
 def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
     base = job.image.base
-    cpuset = ctx.config.cpuset
-    cmd = _command(job, plan, cpuset)
+    cmd = _command(job, plan)
     result = ctx.engine.run(
         job.image.reference,
         cmd,
@@ -172,7 +209,7 @@ def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
             str(IMAGES_DIR / "app"): {"bind": CONTAINER_APP_DIR, "mode": "ro"},
             str(job.out_dir): {"bind": CONTAINER_OUT_DIR, "mode": "rw"},
         },
-        limits=ctx.limits,
+        limits=replace(ctx.limits, cpuset=job.cpuset),
         labels={WORKLOAD_LABEL: job.workload.name},
         timeout_s=INVOCATION_TIMEOUT_S,
         hostname=container_hostname(base),
@@ -214,7 +251,8 @@ def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
     p = PYPERF_TAG_PREFIX
     meta: dict[str, Any] = {
         f"{p}group": GROUP,
-        f"{p}kind": job.workload.kind,
+        f"{p}mechanism": job.workload.mechanism,
+        f"{p}control": int(job.workload.control),
         f"{p}allocator_env": " ".join(f"{k}={v}" for k, v in job.allocator.environment.items())
         or "(none)",
         f"{p}allocator_description": job.allocator.description,
@@ -224,7 +262,11 @@ def _metadata(ctx: RunContext, job: Job, plan: PyperfPlan) -> dict[str, Any]:
         f"{p}pyperf_mode": plan.mode,
         f"{p}rounds": job.rounds_done,
         f"{p}{ROUND_RUNS_KEY}": ",".join(map(str, job.runs_after_round)),
-        f"{p}cpuset": ctx.config.cpuset,
+        # The CPUs this workload's containers were pinned to (and pyperf's --affinity), and
+        # how many it needs; the configured cpuset they were drawn from.
+        f"{p}cpuset": job.cpuset or "any",
+        f"{p}workload_cpus": job.workload.cpus,
+        f"{p}configured_cpuset": ctx.config.cpuset or "any",
         f"{p}cpus": ctx.config.cpus,
         f"{p}mem_limit": ctx.config.mem_limit,
         f"{p}pids_limit": ctx.config.pids_limit,
@@ -280,7 +322,36 @@ def workload_images(ctx: RunContext) -> list[WorkloadImage]:
         for name, why in image.unavailable.items():
             ctx.say(f"  [yellow]not measured[/yellow] {ctx.label(base)} {name}: {escape(why)}")
         images.append(image)
+    record_allocators(ctx, images)
     return images
+
+
+def record_allocators(ctx: RunContext, images: Sequence[WorkloadImage]) -> None:
+    """Which allocators each variant could use, how each is set and built, in run.json."""
+    recorded = dict(ctx.run.meta().get(RUNTIME_ALLOCATORS_KEY) or {})
+    for image in images:
+        recorded[ctx.label(image.base)] = {
+            "available": {
+                a.name: " ".join([a.description, *(f"{k}={v}" for k, v in a.environment.items())])
+                for a in image.allocators
+            },
+            "unavailable": dict(image.unavailable),
+        }
+    ctx.run.update_meta(**{RUNTIME_ALLOCATORS_KEY: recorded})
+
+
+def workload_cpusets(ctx: RunContext, workloads: Sequence[Workload]) -> dict[str, str]:
+    """Each workload's CPU set on this engine (the same for every variant); the workloads that
+    need more CPUs than the engine has are left out, and the run says so."""
+    engine_cpus = ctx.engine.cpu_count()
+    cpusets: dict[str, str] = {}
+    for workload in workloads:
+        why = cpus_skip_reason(workload, engine_cpus)
+        if why:
+            ctx.say(f"  [yellow]skipped[/yellow] {workload.name}: {escape(why)}")
+            continue
+        cpusets[workload.name] = workload_cpuset(ctx.config.cpuset, workload.cpus, engine_cpus)
+    return cpusets
 
 
 def plan_jobs(
@@ -288,15 +359,18 @@ def plan_jobs(
 ) -> list[Job]:
     jobs: list[Job] = []
     logs = ctx.run.logs_dir / GROUP
+    cpusets = workload_cpusets(ctx, workloads)
     for image in images:
         for workload in workloads:
+            if workload.name not in cpusets:
+                continue
             why = workload.skip_reason(image.python_version, set(image.packages))
             if why:
                 where = ctx.label(image.base)
                 ctx.say(f"  [yellow]skipped[/yellow] {workload.name} on {where}: {escape(why)}")
                 continue
             for allocator in image.allocators:
-                job = Job(workload, image, allocator, out_dir)
+                job = Job(workload, image, allocator, out_dir, cpusets[workload.name])
                 job.log_path = logs / (job.file_name.removesuffix(".json") + ".log")
                 jobs.append(job)
     return jobs
@@ -312,6 +386,28 @@ def interleaved(jobs: Sequence[Job], round_index: int) -> list[Job]:
         shift = round_index % len(group)
         order.extend(group[shift:] + group[:shift])
     return order
+
+
+def describe_cpusets(jobs: Sequence[Job]) -> str:
+    """ "CPUs 1: 9 workloads; CPUs 0,1: medium_threads_2, medium_processes_2" """
+    by_set: dict[str, list[str]] = {}
+    for job in jobs:
+        names = by_set.setdefault(job.cpuset or "any", [])
+        if job.workload.name not in names:
+            names.append(job.workload.name)
+    parts = [
+        f"CPUs {cpuset}: " + (f"{len(names)} workloads" if len(names) > 3 else ", ".join(names))
+        for cpuset, names in by_set.items()
+    ]
+    return "; ".join(parts) or "no workload"
+
+
+def record_cpusets(ctx: RunContext, jobs: Sequence[Job]) -> None:
+    """Each workload's CPUs in run.json, for the report (which reads files, not pyperf's)."""
+    recorded = dict(ctx.run.meta().get(CPUS_META_KEY) or {})
+    for job in jobs:
+        recorded[job.workload.name] = {"cpus": job.workload.cpus, "cpuset": job.cpuset or "any"}
+    ctx.run.update_meta(**{CPUS_META_KEY: recorded})
 
 
 def run_runtime(
@@ -336,8 +432,9 @@ def run_runtime(
         jobs = plan_jobs(ctx, images, selected, out_dir)
         ctx.say(
             f"[bold]{GROUP}[/bold] {len(jobs)} series ({plan.describe()}), "
-            f"CPUs {ctx.config.cpuset} for every variant"
+            f"{describe_cpusets(jobs)}, the same for every variant"
         )
+        record_cpusets(ctx, jobs)
         for r in range(plan.rounds):
             pending = [j for j in interleaved(jobs, r) if not j.failed]
             with ctx.step(GROUP, f"round {r + 1}/{plan.rounds}: {len(pending)} pyperf runs"):

@@ -4,13 +4,16 @@ recommendation built on them is report/recommend.py)."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from basebench.report.frame import Configs, default_allocator, reference_config
+from basebench.errors import ConfigError
+from basebench.report.frame import DEFAULT_ALLOCATORS, Configs, default_allocator, reference_config
 from basebench.report.stats import (
     ALPHA,
     MIN_ROUNDS,
@@ -22,11 +25,31 @@ from basebench.report.stats import (
     round_spread,
     round_test,
 )
+from basebench.runtime_manifest import EMPTY_MANIFEST, UNCLASSIFIED, Manifest, read_manifest
 
 #: A variant counts as "slower" in the recommendation only beyond this (and significant):
 #: 5 % is about what a team would notice and what repeated runs on shared machines resolve.
 RUNTIME_TOLERANCE = 1.05
 RUNTIME_METRIC = "time"
+#: A runtime ratio against the reference variant under its default allocator (pymalloc):
+#: what a team gets by switching base image and allocator together.
+VS_DEFAULT = "default"
+#: A runtime ratio against the reference variant under the same allocator: the libc's effect
+#: with the allocator held equal.
+VS_SAME_ALLOCATOR = "same-allocator"
+
+
+@cache
+def workload_manifest() -> Manifest:
+    """The runtime manifest, where the report looks workloads' mechanisms up by name.
+
+    A report drawn where the manifest is missing or broken still renders, every workload
+    "unclassified".
+    """
+    try:
+        return read_manifest()
+    except ConfigError:
+        return EMPTY_MANIFEST
 
 
 def values(frame: pd.DataFrame) -> np.ndarray:
@@ -84,6 +107,10 @@ class RuntimeRatio:
     rounds: tuple[int, int] = (0, 0)
     #: pyperf's stability warnings on this series ("" when none).
     warnings: str = ""
+    #: VS_DEFAULT (against the reference's default allocator) or VS_SAME_ALLOCATOR.
+    basis: str = VS_DEFAULT
+    #: The manifest's mechanism of the workload (UNCLASSIFIED's name for unknown names).
+    mechanism: str = UNCLASSIFIED.name
 
     @property
     def tested(self) -> bool:
@@ -98,14 +125,20 @@ class RuntimeRatio:
         return min(self.rounds)
 
 
-def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
-    """Every (workload, config, allocator) time against the baseline variant's default allocator.
+def runtime_ratios(
+    frame: pd.DataFrame, configs: Configs, manifest: Manifest | None = None
+) -> list[RuntimeRatio]:
+    """Every (workload, config, allocator) time against the baseline variant, twice.
 
-    The reference is the baseline variant with CPython's default allocator, at the same Python:
-    "alpine + mimalloc" is then read directly against what a team ships today, which is the
-    question; the baseline's own allocator rows show what the allocator alone buys on glibc.
+    VS_DEFAULT: against the baseline variant with CPython's default allocator, at the same
+    Python: "alpine + mimalloc" is then read directly against what a team ships today, which is
+    the question; the baseline's own allocator rows show what the allocator alone buys on
+    glibc. VS_SAME_ALLOCATOR: against the baseline variant under the same allocator (where it
+    has it), so "alpine + mimalloc vs slim + mimalloc" is the libc's effect with the allocator
+    held equal; for the default allocator the two are one comparison, listed once.
     All the ratios of one report are one family: their p-values are Holm-adjusted together.
     """
+    manifest = manifest or workload_manifest()
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
     out: list[RuntimeRatio] = []
     if runtime.empty:
@@ -118,31 +151,202 @@ def runtime_ratios(frame: pd.DataFrame, configs: Configs) -> list[RuntimeRatio]:
         ref_alloc = default_allocator(ref_rows["allocator"].tolist())
         rows = runtime[runtime["config"] == label]
         for (benchmark, allocator), sub in rows.groupby(["benchmark", "allocator"], sort=True):
-            if label == ref_label and allocator == ref_alloc:
-                continue  # the reference against itself is 1.0 by construction
-            den = ref_rows[
-                (ref_rows["benchmark"] == benchmark) & (ref_rows["allocator"] == ref_alloc)
-            ]
-            if den.empty:
-                continue
-            num_rounds, den_rounds = rounds_of(sub), rounds_of(den)
-            out.append(
-                RuntimeRatio(
-                    benchmark=str(benchmark),
-                    config=label,
-                    allocator=str(allocator),
-                    reference=ref_label,
-                    reference_allocator=ref_alloc,
-                    median=round_spread(num_rounds),
-                    unit=str(sub["unit"].iloc[0]),
-                    interval=ratio_of_medians([(num_rounds, den_rounds)]),
-                    p_value=round_test(num_rounds, den_rounds),
-                    rounds=(len(num_rounds), len(den_rounds)),
-                    warnings=warnings_of(sub),
+            bases = [(VS_DEFAULT, ref_alloc), (VS_SAME_ALLOCATOR, str(allocator))]
+            for basis, den_alloc in bases:
+                if den_alloc == ref_alloc and basis == VS_SAME_ALLOCATOR:
+                    continue  # the same comparison as VS_DEFAULT
+                if label == ref_label and allocator == den_alloc:
+                    continue  # the reference against itself is 1.0 by construction
+                den = ref_rows[
+                    (ref_rows["benchmark"] == benchmark) & (ref_rows["allocator"] == den_alloc)
+                ]
+                if den.empty:
+                    continue
+                num_rounds, den_rounds = rounds_of(sub), rounds_of(den)
+                out.append(
+                    RuntimeRatio(
+                        benchmark=str(benchmark),
+                        config=label,
+                        allocator=str(allocator),
+                        reference=ref_label,
+                        reference_allocator=den_alloc,
+                        median=round_spread(num_rounds),
+                        unit=str(sub["unit"].iloc[0]),
+                        interval=ratio_of_medians([(num_rounds, den_rounds)]),
+                        p_value=round_test(num_rounds, den_rounds),
+                        rounds=(len(num_rounds), len(den_rounds)),
+                        warnings=warnings_of(sub),
+                        basis=basis,
+                        mechanism=manifest.mechanism_of(str(benchmark)).name,
+                    )
                 )
-            )
     adjusted = holm([r.p_value for r in out])
     return [replace(r, p_adjusted=float(p)) for r, p in zip(out, adjusted, strict=True)]
+
+
+def _series(runtime: pd.DataFrame, config: str, benchmark: str, allocator: str) -> list[FloatArray]:
+    return rounds_of(
+        runtime[
+            (runtime["config"] == config)
+            & (runtime["benchmark"] == benchmark)
+            & (runtime["allocator"] == allocator)
+        ]
+    )
+
+
+def _pair(runtime: pd.DataFrame, r: RuntimeRatio) -> tuple[list[FloatArray], list[FloatArray]]:
+    """The rounds of a ratio's two series (numerator, denominator)."""
+    return (
+        _series(runtime, r.config, r.benchmark, r.allocator),
+        _series(runtime, r.reference, r.benchmark, r.reference_allocator),
+    )
+
+
+def mechanism_exponents(mechanisms: Sequence[str]) -> list[float]:
+    """Exponents that count each mechanism once in a geometric mean over workloads.
+
+    One per workload (``mechanisms[i]`` is workload i's): 1 / (mechanisms x its workloads).
+    """
+    counts: dict[str, int] = defaultdict(int)
+    for m in mechanisms:
+        counts[m] += 1
+    return [1.0 / (len(counts) * counts[m]) for m in mechanisms]
+
+
+@dataclass(frozen=True)
+class MechanismRatio:
+    """One mechanism's ratio for one (config, allocator, basis): the geometric mean of its
+    workloads' ratios, with a hierarchical bootstrap interval.
+
+    ``significant``: a mechanism of one workload is that workload's comparison, judged by its
+    corrected test; one of several workloads is a summary, judged by its interval (as the
+    headline is).
+    """
+
+    mechanism: str
+    config: str
+    allocator: str
+    basis: str
+    reference: str
+    reference_allocator: str
+    workloads: tuple[str, ...]
+    interval: Interval
+    #: The fewest rounds of any series in it (below MIN_ROUNDS it has no interval).
+    least_rounds: int
+    significant: bool = False
+
+
+def mechanism_ratios(
+    frame: pd.DataFrame, ratios: Sequence[RuntimeRatio], manifest: Manifest | None = None
+) -> list[MechanismRatio]:
+    """Each mechanism's ratios, in the manifest's order of mechanisms (unclassified last)."""
+    manifest = manifest or workload_manifest()
+    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
+    groups: dict[tuple[str, str, str, str], list[RuntimeRatio]] = defaultdict(list)
+    for r in ratios:
+        groups[(r.mechanism, r.config, r.allocator, r.basis)].append(r)
+    out = []
+    for (mechanism, config, allocator, basis), members in groups.items():
+        pairs = [_pair(runtime, r) for r in members]
+        interval = ratio_of_medians(pairs)
+        out.append(
+            MechanismRatio(
+                mechanism=mechanism,
+                config=config,
+                allocator=allocator,
+                basis=basis,
+                reference=members[0].reference,
+                reference_allocator=members[0].reference_allocator,
+                workloads=tuple(r.benchmark for r in members),
+                interval=interval,
+                least_rounds=min(r.least_rounds for r in members),
+                significant=members[0].significant if len(members) == 1 else interval.excludes_one,
+            )
+        )
+    return sorted(out, key=lambda m: manifest.mechanism_rank(m.mechanism))
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How a workload of N workers scales against its 1-worker twin (same loop, same total
+    work): t(N) / t(1) within one config and allocator; 1/N is perfect, 1 is no gain."""
+
+    workload: str
+    baseline: str
+    workers: int
+    config: str
+    allocator: str
+    scaling: Interval
+    #: This scaling over the reference variant's under the same allocator: > 1 = this variant
+    #: loses more to running its workers at once (contention) than the reference does.
+    versus_reference: Interval
+    reference: str
+
+
+def _allocator_order(allocators: set[str]) -> list[str]:
+    """CPython's default allocator first, the others by name."""
+    first = [a for a in DEFAULT_ALLOCATORS if a in allocators]
+    return first + sorted(allocators - set(first))
+
+
+def scaling_pairs(manifest: Manifest) -> list[tuple[str, str, int]]:
+    """(N-worker workload, its 1-worker twin, N): workloads of one script, one needing 1 CPU."""
+    out = []
+    by_script: dict[str, list[str]] = defaultdict(list)
+    for w in manifest.workloads:
+        by_script[w.script].append(w.name)
+    for names in by_script.values():
+        workloads = [manifest.workload(n) for n in names]
+        singles = [w for w in workloads if w is not None and w.cpus == 1]
+        if len(singles) != 1:
+            continue
+        out += [(w.name, singles[0].name, w.cpus) for w in workloads if w and w.cpus > 1]
+    return out
+
+
+def scalings(
+    frame: pd.DataFrame, configs: Configs, manifest: Manifest | None = None
+) -> list[Scaling]:
+    """Every thread/process workload's scaling, per config and allocator, and against the
+    reference's: contention shown apart from speed."""
+    manifest = manifest or workload_manifest()
+    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
+    out: list[Scaling] = []
+    for many, one, workers in scaling_pairs(manifest):
+        for label in configs.order:
+            ref = reference_config(configs, label)
+            mine = runtime[runtime["config"] == label]
+            present = set(mine[mine["benchmark"] == many]["allocator"].tolist())
+            for allocator in _allocator_order(present):
+                own = (
+                    _series(runtime, label, many, allocator),
+                    _series(runtime, label, one, allocator),
+                )
+                if not own[0] or not own[1]:
+                    continue
+                theirs = (
+                    (_series(runtime, ref, many, allocator), _series(runtime, ref, one, allocator))
+                    if ref is not None and ref != label
+                    else ([], [])
+                )
+                versus = (
+                    ratio_of_medians([(own[0], theirs[0]), (theirs[1], own[1])], exponents=[1, 1])
+                    if theirs[0] and theirs[1]
+                    else Interval(math.nan, math.nan, math.nan)
+                )
+                out.append(
+                    Scaling(
+                        workload=many,
+                        baseline=one,
+                        workers=workers,
+                        config=label,
+                        allocator=allocator,
+                        scaling=ratio_of_medians([own]),
+                        versus_reference=versus,
+                        reference=ref or "",
+                    )
+                )
+    return out
 
 
 @dataclass
@@ -160,9 +364,11 @@ class SummaryRow:
     installs: int = 0
     failed: list[str] = field(default_factory=list)
     sdist: list[str] = field(default_factory=list)
-    #: The headline: geometric mean over workloads, with a (summary) bootstrap interval.
+    #: The headline: geometric mean over mechanisms (each the geometric mean of its workloads),
+    #: with a (summary) bootstrap interval.
     runtime: Interval = field(default_factory=lambda: Interval(math.nan, math.nan, math.nan))
     workloads: int = 0
+    mechanisms: int = 0
     #: The fewest rounds of any series in the headline (below MIN_ROUNDS it has no interval).
     runtime_rounds: int = 0
 
@@ -237,43 +443,37 @@ def summarise(frame: pd.DataFrame, configs: Configs) -> list[SummaryRow]:
 
 
 def _headline(row: SummaryRow, mine: Sequence[RuntimeRatio], runtime: pd.DataFrame) -> None:
-    """The variant as shipped (its default allocator) vs the reference, over all workloads."""
+    """The variant as shipped (its default allocator) vs the reference, over all workloads,
+    each mechanism counted once: four workloads of one mechanism weigh as much as one."""
+    mine = [r for r in mine if r.basis == VS_DEFAULT]
     if not mine:
         return
     alloc = default_allocator([r.allocator for r in mine])
-    pairs = _headline_pairs(row.config, alloc, mine, runtime)
-    row.runtime = ratio_of_medians(pairs)
+    row.runtime, pairs, mechanisms = _allocator_headline(mine, alloc, runtime)
     row.workloads = len(pairs)
+    row.mechanisms = len(set(mechanisms))
     row.runtime_rounds = min((min(len(a), len(b)) for a, b in pairs), default=0)
 
 
-def _headline_pairs(
-    config: str, allocator: str, mine: Sequence[RuntimeRatio], runtime: pd.DataFrame
-) -> list[tuple[list[FloatArray], list[FloatArray]]]:
-    """(this config + allocator, the reference) rounds per workload, for a headline."""
-    ref, ref_alloc = mine[0].reference, mine[0].reference_allocator
-    ref_rows = runtime[(runtime["config"] == ref) & (runtime["allocator"] == ref_alloc)]
-    own_rows = runtime[(runtime["config"] == config) & (runtime["allocator"] == allocator)]
-    return [
-        (
-            rounds_of(own_rows[own_rows["benchmark"] == r.benchmark]),
-            rounds_of(ref_rows[ref_rows["benchmark"] == r.benchmark]),
-        )
-        for r in mine
-        if r.allocator == allocator
-    ]
+def _allocator_headline(
+    mine: Sequence[RuntimeRatio], allocator: str, runtime: pd.DataFrame
+) -> tuple[Interval, list[tuple[list[FloatArray], list[FloatArray]]], list[str]]:
+    """One config + allocator against the reference's default allocator, each mechanism
+    counted once: (the summary interval, the per-workload pairs, their mechanisms)."""
+    shipped = [r for r in mine if r.allocator == allocator]
+    pairs = [_pair(runtime, r) for r in shipped]
+    mechanisms = [r.mechanism for r in shipped]
+    return ratio_of_medians(pairs, exponents=mechanism_exponents(mechanisms)), pairs, mechanisms
 
 
 def allocator_headlines(frame: pd.DataFrame, configs: Configs) -> dict[tuple[str, str], Interval]:
     """(config, allocator) -> its headline against the reference's default allocator, for
-    every allocator a config was measured with (what switching allocator buys)."""
+    every allocator a config was measured with (what switching allocator buys a team)."""
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
-    ratios = runtime_ratios(frame, configs)
+    ratios = [r for r in runtime_ratios(frame, configs) if r.basis == VS_DEFAULT]
     out = {}
     for label in configs.order:
         mine = [r for r in ratios if r.config == label]
         for allocator in dict.fromkeys(r.allocator for r in mine):
-            out[(label, allocator)] = ratio_of_medians(
-                _headline_pairs(label, allocator, mine, runtime)
-            )
+            out[(label, allocator)] = _allocator_headline(mine, allocator, runtime)[0]
     return out

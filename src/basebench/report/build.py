@@ -152,7 +152,7 @@ def build_document(
     doc.add(Heading("Summary"), summary)
     doc.add(*glossary_blocks(sorted({c.strategy for ch in choices for c in ch.candidates})))
     doc.add(*how_to_read(frame))
-    doc.add(*group_sections(ReportContext(frame, configs, out, style)))
+    doc.add(*group_sections(ReportContext(frame, configs, out, style, metas)))
     doc.add(*_conditions_section(frame, metas, probes))
     doc.add(*_validation_blocks(validation))
     return doc, summary
@@ -238,8 +238,9 @@ def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
         body,
         align=["l", "l", "r", "r", "r", "l", "r", "l"],
         caption="runtime: this variant as shipped (its default allocator) against the "
-        "reference, as the geometric mean of the per-workload ratios, with a 95 % "
-        "hierarchical bootstrap interval: a summary (the per-workload verdicts, tested and "
+        "reference, as the geometric mean over mechanisms (each the geometric mean of its "
+        "workloads' ratios, so a mechanism counts once however many workloads it has), with a "
+        "95 % hierarchical bootstrap interval: a summary (the per-workload verdicts, tested and "
         "corrected, are in Runtime); n ≥ k: the fewest rounds of any series in it",
     )
 
@@ -250,7 +251,10 @@ def _runtime_cells(row: SummaryRow) -> tuple[str, str]:
         return "1.00× (reference)", "reference"
     if not row.workloads:
         return "–", "no data"
-    text = f"{interval_text(row.runtime)} ({row.workloads} workloads, n ≥ {row.runtime_rounds})"
+    text = (
+        f"{interval_text(row.runtime)} ({row.workloads} workloads in {row.mechanisms} "
+        f"mechanisms, n ≥ {row.runtime_rounds})"
+    )
     word = verdict(row.runtime.estimate, row.runtime.excludes_one, rounds=row.runtime_rounds)
     return text, word
 

@@ -30,12 +30,15 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 
 from basebench.layers import APP, KINDS, OS, OS_PYTHON, PYTHON
 from basebench.report.analysis import (
+    VS_DEFAULT,
+    VS_SAME_ALLOCATOR,
     RuntimeRatio,
     install_outcomes,
     rounds_of,
     select,
     series_spread,
     values,
+    workload_manifest,
 )
 from basebench.report.compare import (
     IMPROVED,
@@ -496,95 +499,176 @@ def _note_kind(used_kinds: list[str], kind: str) -> None:
         used_kinds.append(kind)
 
 
+#: The runtime-ratio chart is never taller than this (1200 px at the style's 100 dpi).
+MAX_RATIO_CHART_IN = 12.0
+#: Extra space (in rows) above each mechanism's group of workloads, for its name.
+MECHANISM_GAP = 0.7
+#: The marker of a ratio against the reference under the same allocator.
+SAME_ALLOCATOR_MARKER = "d"
+
+
 def runtime_ratio(
     ratios: Sequence[RuntimeRatio], configs: Configs, out: Path, style: PlotStyle = STYLE
 ) -> Chart | None:
-    """Ratio vs the reference per workload with 95 % intervals, one panel per allocator."""
-    if not ratios:
+    """Ratio vs the reference per workload with 95 % intervals, on a log axis.
+
+    One panel per allocator, side by side, CPython's default first. In each, every variant
+    against the reference with its default allocator (what switching gets: the variant's
+    marker) and against the reference under the same allocator (the libc's effect: a thin
+    diamond below it). Workloads are grouped by mechanism, in the manifest's order, each group
+    under its mechanism's name. The height grows with the workloads only, up to
+    MAX_RATIO_CHART_IN.
+    """
+    default = [r for r in ratios if r.basis == VS_DEFAULT]
+    if not default:
         return None
     # CPython's default allocator first: it is what a team runs without configuration.
-    seen = list(dict.fromkeys(r.allocator for r in ratios))
+    seen = list(dict.fromkeys(r.allocator for r in default))
     allocators = [a for a in DEFAULT_ALLOCATORS if a in seen]
     allocators += sorted(a for a in seen if a not in allocators)
-    workloads = sorted({r.benchmark for r in ratios})
+    layout = _MechanismRows.of(ratios)
     cfgs = [c for c in configs.order if any(r.config == c for r in ratios)]
+    same = [r for r in ratios if r.basis == VS_SAME_ALLOCATOR]
     with styled(style):
-        heights = [max(len(workloads), 1) for _ in allocators]
-        total = sum(
-            style.height_for_rows(
-                len(workloads) * max(len(cfgs), 1) // 2 + 1, minimum=1.8, extra=0.9
-            )
-            for _ in allocators
-        )
-        fig, axes = new_figure(
-            total + 0.8,
-            nrows=len(allocators),
-            style=style,
-            sharex=True,
-            gridspec_kw={"height_ratios": heights},
-        )
-        for ax, allocator in zip(axes[:, 0], allocators, strict=True):
+        per_row = style.row_height_in * max(1.0, len(cfgs) * (2 if same else 1) / 3)
+        height = min(layout.span * per_row + 2.0, MAX_RATIO_CHART_IN)
+        fig, axes = new_figure(height, ncols=len(allocators), style=style, sharex=True, sharey=True)
+        narrow = len(allocators) > 3
+        for ax, allocator in zip(axes[0], allocators, strict=True):
             panel = [r for r in ratios if r.allocator == allocator]
-            _ratio_panel(ax, panel, cfgs, workloads, configs, style)
-            ax.set_title(f"allocator: {allocator}" if allocator else "runtime", loc="left")
-        axes[-1][0].set_xlabel(
-            f"time relative to {_reference_text(ratios, configs)} (<1 faster, >1 slower)\n"
-            "bars: 95 % CI per comparison; hollow: not significant after Holm, or untested"
-        )
+            _ratio_panel(ax, panel, cfgs, layout, configs, style)
+            title = (allocator or "runtime").replace("+", "+\n") if narrow else allocator
+            ax.set_title(title or "runtime", loc="left", fontsize="medium")
+            ax.set_xlabel("ratio (log)" if narrow else "time ratio (log; <1 faster)")
+        _ratio_ticks(axes[0][0], ratios, max_ticks=max(3, 8 - len(allocators)))
+        layout.label(axes[0][0], style)
+        handles = _config_handles(cfgs, configs, style)
+        if same:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=SAME_ALLOCATOR_MARKER,
+                    color=style.reference_color,
+                    markersize=7,
+                    label="vs reference, same allocator",
+                )
+            )
         fig.legend(
-            handles=_config_handles(cfgs, configs, style),
+            handles=handles,
             loc="outside lower center",
-            ncols=min(len(cfgs), 4),
-            title="variant",
+            ncols=min(len(handles), 4),
+            title=f"each variant vs {_reference_text(default, configs)}; bars: 95 % CI; "
+            "hollow: not significant after Holm, or untested",
         )
-        fig.suptitle("Runtime relative to the reference variant (pyperf)")
+        fig.suptitle("Runtime relative to the reference variant, by mechanism (pyperf)")
         savefig(fig, out, "runtime-ratio", style)
     return Chart("runtime-ratio", "Runtime ratio per workload against the reference variant")
+
+
+@dataclass(frozen=True)
+class _MechanismRows:
+    """Where each workload's row and each mechanism's name go on the y axis."""
+
+    workloads: tuple[str, ...]
+    y: dict[str, float]
+    headings: tuple[tuple[str, float], ...]
+    span: float
+
+    @classmethod
+    def of(cls, ratios: Sequence[RuntimeRatio]) -> _MechanismRows:
+        manifest = workload_manifest()
+        mechanism_of = {r.benchmark: r.mechanism for r in ratios}
+        workloads = sorted(
+            mechanism_of,
+            key=lambda w: (manifest.mechanism_rank(mechanism_of[w]), mechanism_of[w], w),
+        )
+        y: dict[str, float] = {}
+        headings: list[tuple[str, float]] = []
+        position, previous = 0.0, None
+        for workload in workloads:
+            if mechanism_of[workload] != previous:
+                previous = mechanism_of[workload]
+                headings.append((previous, position - 0.5 + MECHANISM_GAP / 2))
+                position += MECHANISM_GAP
+            y[workload] = position
+            position += 1.0
+        return cls(tuple(workloads), y, tuple(headings), position)
+
+    def label(self, ax: Axes, style: PlotStyle) -> None:
+        ticks = [self.y[w] for w in self.workloads] + [y for _, y in self.headings]
+        labels = list(self.workloads) + [name for name, _ in self.headings]
+        ax.set_yticks(ticks, labels)
+        for text in ax.get_yticklabels()[len(self.workloads) :]:
+            text.set_fontstyle("italic")
+            text.set_fontweight("bold")
+            text.set_color(style.reference_color)
+        ax.set_ylim(self.span - 0.5, -0.5)
+        for _, y in self.headings[1:]:
+            for other in ax.get_figure().axes:  # type: ignore[union-attr]
+                other.axhline(
+                    y - MECHANISM_GAP / 2, color=style.grid_color, linewidth=0.8, zorder=0
+                )
+
+
+def _ratio_ticks(ax: Axes, ratios: Sequence[RuntimeRatio], max_ticks: int) -> None:
+    """Readable ratios (0.8×, 1×, 1.25×...) on the log axis, around the data's range."""
+    ends = [
+        v
+        for r in ratios
+        for v in (r.interval.low, r.interval.high, r.interval.estimate)
+        if math.isfinite(v) and v > 0
+    ]
+    # Room for the markers at either end (their width is not part of the data).
+    _ratio_axis(ax, min([*ends, 1.0]) / 1.12, max([*ends, 1.0]) * 1.12, 1.0, max_ticks)
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _ratio_panel(
     ax: Axes,
     ratios: Sequence[RuntimeRatio],
     cfgs: Sequence[str],
-    workloads: Sequence[str],
+    layout: _MechanismRows,
     configs: Configs,
     style: PlotStyle,
 ) -> None:
-    """One allocator's panel: a row per workload, a point per config with its interval."""
+    """One allocator's panel: a row per workload; per config its ratio against the reference's
+    default allocator and, below it, against the reference under the same allocator."""
+    ax.set_xscale("log")
     ax.axvline(1.0, color=style.reference_color, linewidth=1.2, zorder=1)
-    step = 0.8 / max(len(cfgs), 1)
+    bases = [b for b in (VS_DEFAULT, VS_SAME_ALLOCATOR) if any(r.basis == b for r in ratios)]
+    step = 0.8 / max(len(cfgs) * len(bases), 1)
     for i, cfg in enumerate(cfgs):
-        for j, workload in enumerate(workloads):
-            match = [r for r in ratios if r.config == cfg and r.benchmark == workload]
-            if not match:
-                continue
-            iv, significant = match[0].interval, match[0].significant
-            y = j - 0.4 + step * (i + 0.5)
-            color, marker, _ = look(configs, cfg, style)
-            if iv.has_ci:
-                ax.errorbar(
+        color, marker, _ = look(configs, cfg, style)
+        for b, basis in enumerate(bases):
+            for r in ratios:
+                if r.config != cfg or r.basis != basis:
+                    continue
+                iv = r.interval
+                y = layout.y[r.benchmark] - 0.4 + step * (i * len(bases) + b + 0.5)
+                if iv.has_ci:
+                    ax.errorbar(
+                        iv.estimate,
+                        y,
+                        xerr=[[iv.estimate - iv.low], [iv.high - iv.estimate]],
+                        fmt="none",
+                        ecolor=color,
+                        elinewidth=1.4,
+                        capsize=2.5,
+                        zorder=2,
+                    )
+                # Hollow marker = not significant after correction, or untested (then without
+                # an interval): visible, but clearly not a ranking.
+                ax.plot(
                     iv.estimate,
                     y,
-                    xerr=[[iv.estimate - iv.low], [iv.high - iv.estimate]],
-                    fmt="none",
-                    ecolor=color,
-                    elinewidth=1.6,
-                    capsize=3,
-                    zorder=2,
+                    marker if basis == VS_DEFAULT else SAME_ALLOCATOR_MARKER,
+                    markersize=6,
+                    zorder=3,
+                    color=color,
+                    markerfacecolor=color if r.significant else "white",
                 )
-            # Hollow marker = not significant after correction, or untested (then without an
-            # interval): visible, but clearly not a ranking.
-            ax.plot(
-                iv.estimate,
-                y,
-                marker,
-                markersize=7,
-                zorder=3,
-                color=color,
-                markerfacecolor=color if significant else "white",
-            )
-    ax.set_yticks(range(len(workloads)), workloads)
-    ax.set_ylim(len(workloads) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
 
 
@@ -751,7 +835,7 @@ def _box_panel(
 
 #: Ratios drawn beyond this are clamped and labelled with their value.
 RATIO_CLAMP = 4.0
-RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 
 #: Room (in) for the compare chart's title, legend and axis label.
@@ -883,16 +967,17 @@ def _draw_comparison_row(
         )
 
 
-def _ratio_axis(ax: Axes, low: float, high: float, factor: float) -> None:
+def _ratio_axis(ax: Axes, low: float, high: float, factor: float, max_ticks: int = 7) -> None:
     """A log axis with plain "1.1×" ticks ("10^0" says nothing to a reader).
 
     1× first, then the factor, then the round ratios: a tick too close to one already chosen
-    is dropped, so that labels never collide.
+    is dropped, so that labels never collide (at most about ``max_ticks``: fewer on a narrow
+    panel).
     """
     ax.set_xscale("log")
     ax.set_xlim(low, high)
     ticks: list[float] = []
-    min_gap = math.log(high / low) / 7
+    min_gap = math.log(high / low) / max_ticks
     for tick in (1.0, factor, *RATIO_TICKS):
         if low <= tick <= high and all(abs(math.log(tick / t)) >= min_gap for t in ticks):
             ticks.append(tick)

@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from basebench.report.analysis import RuntimeRatio, SummaryRow, runtime_ratios, summarise
+from basebench.report.analysis import (
+    MechanismRatio,
+    RuntimeRatio,
+    SummaryRow,
+    mechanism_ratios,
+    runtime_ratios,
+    summarise,
+)
 from basebench.report.fmt import verdict
 from basebench.report.frame import Configs, default_allocator, variant_names
 from basebench.report.stats import MIN_ROUNDS
@@ -236,6 +243,7 @@ RATIO_COLUMNS = (
     "verdict",
 )
 WORKLOAD = "workload"
+MECHANISM = "mechanism"
 SUMMARY = "summary"
 WELCH = "welch_t_log_round_medians"
 
@@ -245,6 +253,7 @@ def ratio_frame(frame: pd.DataFrame, configs: Configs) -> pd.DataFrame:
     the report's runtime section and summary use, so the numbers are the report's."""
     ratios = runtime_ratios(frame, configs)
     rows = [_workload_row(r, configs) for r in ratios]
+    rows += [_mechanism_row(m, configs) for m in mechanism_ratios(frame, ratios)]
     summaries = (_summary_row(s, ratios, configs) for s in summarise(frame, configs))
     rows += [row for row in summaries if row is not None]
     return pd.DataFrame(rows, columns=list(RATIO_COLUMNS))
@@ -275,6 +284,31 @@ def _workload_row(r: RuntimeRatio, configs: Configs) -> dict[str, Any]:
         "p": r.p_value,
         "p_holm": r.p_adjusted,
         "verdict": verdict(iv.estimate, r.significant, rounds=r.least_rounds),
+    }
+
+
+def _mechanism_row(m: MechanismRatio, configs: Configs) -> dict[str, Any]:
+    """A mechanism's ratio: its one workload's comparison, or a summary of several."""
+    iv = m.interval
+    single = len(m.workloads) == 1
+    return {
+        "kind": MECHANISM,
+        "group": "runtime",
+        "benchmark": f"{m.mechanism}: {', '.join(m.workloads)}",
+        "metric": "time",
+        **_where(configs, m.config),
+        "allocator": m.allocator,
+        "baseline": m.reference,
+        "baseline_allocator": m.reference_allocator,
+        "ratio": iv.estimate,
+        "ci_low": iv.low,
+        "ci_high": iv.high,
+        "n_rounds": m.least_rounds,
+        "n_rounds_baseline": m.least_rounds,
+        "test": "its workload's row" if single else "none: a summary, decided by its interval",
+        "p": math.nan,
+        "p_holm": math.nan,
+        "verdict": verdict(iv.estimate, m.significant, rounds=m.least_rounds),
     }
 
 

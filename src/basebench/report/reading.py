@@ -102,8 +102,10 @@ def how_to_read(frame: pd.DataFrame) -> list[Block]:
             "Holm controls the family-wise error, the chance of even one false faster or "
             "slower anywhere in the report, which is what a team acting on a single verdict "
             "cares about, and it holds whatever the dependence between the comparisons (they "
-            "share a reference). The summary's runtime is a geometric mean over workloads with "
-            "a bootstrap interval: a summary, not a test."
+            "share a reference). The summary's runtime is a geometric mean over mechanisms "
+            "(each the geometric mean of its workloads, so that a mechanism counts once however "
+            "many workloads measure it) with a bootstrap interval: a summary, not a test; so is "
+            "the ratio of a mechanism of several workloads."
         ),
         Para(drift_rule()),
     ]

@@ -8,22 +8,30 @@ profiles measure, says nothing at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from basebench.report import charts
 from basebench.report.analysis import (
     RUNTIME_METRIC,
+    VS_DEFAULT,
+    VS_SAME_ALLOCATOR,
+    MechanismRatio,
     RuntimeRatio,
+    Scaling,
     install_outcomes,
+    mechanism_ratios,
     runtime_ratios,
+    scalings,
     select,
     series_spread,
     warnings_of,
+    workload_manifest,
 )
 from basebench.report.doc import Block, Bullets, Heading, Para, Table
 from basebench.report.fmt import (
@@ -37,6 +45,9 @@ from basebench.report.fmt import (
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
 from basebench.report.stats import ALPHA, MIN_ROUNDS, Spread
 from basebench.report.style import STYLE, PlotStyle
+from basebench.results import RUNTIME_ALLOCATORS_KEY
+from basebench.results import RUNTIME_CPUS_KEY as CPUS_META_KEY
+from basebench.runtime_manifest import UNCLASSIFIED, Manifest
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,11 +58,21 @@ class ReportContext:
     configs: Configs
     out: Path
     style: PlotStyle = STYLE
+    #: The runs' run.json contents (what the frame does not carry: CPU sets, configuration).
+    metas: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
 
     @cached_property
     def ratios(self) -> list[RuntimeRatio]:
         # Bootstrapped intervals are the slow part of a report: computed once, when asked.
         return runtime_ratios(self.frame, self.configs)
+
+    @cached_property
+    def mechanisms(self) -> list[MechanismRatio]:
+        return mechanism_ratios(self.frame, self.ratios)
+
+    @cached_property
+    def scalings(self) -> list[Scaling]:
+        return scalings(self.frame, self.configs)
 
     def group(self, name: str) -> pd.DataFrame:
         return select(self.frame, group=name)
@@ -206,12 +227,21 @@ def runtime(ctx: ReportContext) -> list[Block]:
         return [_omitted("Runtime")]
     blocks: list[Block] = [Heading("Runtime")]
     ratios = ctx.ratios
-    if ratios:
-        rows, notes = _runtime_rows(data, ctx.configs, ratios)
+    default = [r for r in ratios if r.basis == VS_DEFAULT]
+    if default:
+        blocks += [_reference_sentence(default), Para(_cpus_sentence(ctx.metas, data))]
+        allocators = _allocator_lines(ctx.metas, ctx.configs)
+        if allocators:
+            blocks += [Para("Allocators each variant could use, and where they came from:")]
+            blocks.append(Bullets(allocators))
+        blocks += _mechanism_blocks(ctx)
+        blocks += _scaling_blocks(ctx)
+        rows, notes = _runtime_rows(data, ctx.configs, default)
         blocks += [
-            _reference_sentence(ratios),
+            Heading("Per workload", 3),
             Table(
                 [
+                    "Mechanism",
                     "Workload",
                     "Variant",
                     "Allocator",
@@ -222,18 +252,19 @@ def runtime(ctx: ReportContext) -> list[Block]:
                     "Verdict",
                 ],
                 rows,
-                align=["l", "l", "l", "r", "r", "r", "r", "l"],
+                align=["l", "l", "l", "l", "r", "r", "r", "r", "l"],
                 caption=_runtime_caption(ratios),
             ),
         ]
         if notes:
             blocks += [Para("pyperf's own warnings (⚠ in the table):"), Bullets(notes)]
-        blocks.append(Bullets(_ranking_lines(ratios)))
+        blocks.append(Bullets(_ranking_lines(default)))
+        blocks += _same_allocator_blocks(ctx.configs, ratios)
         blocks += _chart(charts.runtime_ratio(ratios, ctx.configs, ctx.out, ctx.style))
     else:
         blocks.append(Para("_No reference variant with runtime data, so no ratios; medians only._"))
     # Without ratios the times themselves are "other": only medians can be shown.
-    other = data[data["metric"] != RUNTIME_METRIC] if ratios else data
+    other = data[data["metric"] != RUNTIME_METRIC] if default else data
     if not other.empty:
         blocks += [Heading("Other runtime metrics", 3), metric_table(other, ctx.configs)]
     return blocks
@@ -247,7 +278,7 @@ def _runtime_caption(ratios: Sequence[RuntimeRatio]) -> str:
         "medians ± half their IQR. Ratio = median / the reference's median, with a 95 % "
         "hierarchical bootstrap interval (rounds, then values in each round) for this "
         f"comparison alone. p = Welch's t-test on log per-round medians, Holm-adjusted over "
-        f"{family} of this report; a verdict says faster or slower "
+        f"{family} of this report (both tables); a verdict says faster or slower "
         f"only when that p < {ALPHA}. Untested = fewer than {MIN_ROUNDS} rounds on a side: "
         "never ranked."
     )
@@ -269,8 +300,288 @@ def _reference_sentence(ratios: Sequence[RuntimeRatio]) -> Para:
     )
 
 
-#: (workload, config rank, allocator rank, allocator) orders the runtime rows.
-_RowKey = tuple[str, int, int, str]
+def _cpus_sentence(metas: Sequence[Mapping[str, Any]], data: pd.DataFrame) -> str:
+    """Which CPUs each workload ran on: run.json's ``runtime_cpus``, else the run's cpuset."""
+    present = set(data["benchmark"].tolist())
+    by_set: dict[str, list[str]] = {}
+    older: list[str] = []
+    for meta in metas:
+        recorded = meta.get(CPUS_META_KEY)
+        if isinstance(recorded, Mapping):
+            for name, entry in recorded.items():
+                if name in present and isinstance(entry, Mapping):
+                    names = by_set.setdefault(str(entry.get("cpuset", "?")), [])
+                    if name not in names:
+                        names.append(str(name))
+        else:
+            cpuset = str((meta.get("config") or {}).get("cpuset", "") or "any")
+            older.append(cpuset)
+    parts = [
+        _cpus_words(cpuset) + " for " + ", ".join(f"`{n}`" for n in names)
+        for cpuset, names in by_set.items()
+    ]
+    text = (
+        "CPUs: each workload ran on one CPU per worker running at once, the same CPUs for "
+        "every variant: " + "; ".join(parts) + "."
+        if parts
+        else ""
+    )
+    if older:
+        text += (" " if text else "") + (
+            f"Runs from before per-workload CPU sets ran every workload on the run's cpuset "
+            f"({', '.join(sorted(set(older)))}): their thread and process workloads' workers "
+            "took turns on those CPUs rather than running at once."
+        )
+    return text
+
+
+def _allocator_lines(metas: Sequence[Mapping[str, Any]], configs: Configs) -> list[str]:
+    """run.json's ``runtime_allocators`` per config (runs before it recorded them: none)."""
+    lines = []
+    for label in configs.order:
+        run, python, variant = configs.keys[label]
+        for meta in metas:
+            if str(meta.get("run_id", run)) != run:
+                continue
+            entry = (meta.get(RUNTIME_ALLOCATORS_KEY) or {}).get(f"{python}-{variant}")
+            if not isinstance(entry, Mapping):
+                continue
+            available = entry.get("available") or {}
+            line = f"**{label}**: " + "; ".join(f"`{a}` ({d})" for a, d in available.items())
+            missing = entry.get("unavailable") or {}
+            if missing:
+                line += ". Not measured: " + "; ".join(f"`{a}` ({w})" for a, w in missing.items())
+            lines.append(line)
+    return lines
+
+
+def _cpus_words(cpuset: str) -> str:
+    if cpuset == "any":
+        return "any CPU (not pinned)"
+    return f"CPU{'s' if ',' in cpuset or '-' in cpuset else ''} {cpuset}"
+
+
+def _mechanism_blocks(ctx: ReportContext) -> list[Block]:
+    """One row per mechanism, variant and allocator; then each mechanism's workloads and
+    remedy, with the allocators that closed its gap in this run."""
+    mechanisms = ctx.mechanisms
+    if not mechanisms:
+        return []
+    manifest = workload_manifest()
+    same = {(m.mechanism, m.config, m.allocator): m for m in mechanisms if m.basis != VS_DEFAULT}
+    alloc_rank = {a: i for i, a in enumerate(DEFAULT_ALLOCATORS)}
+    default = sorted(
+        (m for m in mechanisms if m.basis == VS_DEFAULT),
+        key=lambda m: (
+            manifest.mechanism_rank(m.mechanism),
+            ctx.configs.order.index(m.config),
+            alloc_rank.get(m.allocator, len(alloc_rank)),
+            m.allocator,
+        ),
+    )
+    body = []
+    for m in default:
+        control = any(
+            (w := manifest.workload(name)) is not None and w.control for name in m.workloads
+        )
+        libc = same.get((m.mechanism, m.config, m.allocator))
+        same_text = (
+            interval_text(libc.interval)
+            if libc is not None
+            else (interval_text(m.interval) if m.allocator == m.reference_allocator else "–")
+        )
+        word = verdict(m.interval.estimate, m.significant, rounds=m.least_rounds)
+        if control and m.config != m.reference:
+            # A control is about the libc with the allocator held equal.
+            held = libc or (m if m.allocator == m.reference_allocator else None)
+            if held is not None and held.significant:
+                word += " · control, and the libc ratio differs: the build, not the allocator"
+            elif held is not None:
+                word += " · control"
+        body.append(
+            [
+                m.mechanism,
+                m.config,
+                m.allocator or "–",
+                str(len(m.workloads)),
+                interval_text(m.interval),
+                same_text,
+                word,
+            ]
+        )
+    ref = default[0] if default else mechanisms[0]
+    blocks: list[Block] = [
+        Heading("By mechanism", 3),
+        _two_ratio_table(
+            ("Mechanism", "Workloads", "r"),
+            (
+                f"vs {ref.reference} + {ref.reference_allocator or 'its allocator'} [95 % CI]",
+                f"vs {ref.reference} + the same allocator [95 % CI]",
+            ),
+            body,
+            caption="each mechanism's ratio is the geometric mean of its workloads' ratios, with "
+            "a 95 % hierarchical bootstrap interval; the verdict of a one-workload mechanism is "
+            "that workload's corrected test (per workload, below), that of a mechanism of "
+            "several workloads a summary judged by its interval. First ratio: against the "
+            "reference with its default allocator, what a team gets by switching; second: "
+            "against the reference under the same allocator, the libc's own effect (for the "
+            "default allocator the two are one comparison). The summary's headline counts "
+            "each mechanism once. A control is expected equal on same-flags builds.",
+        ),
+        Para("What each mechanism is, its workloads, and what closes a gap on it:"),
+        Bullets(_remedy_lines(default, manifest)),
+    ]
+    return blocks
+
+
+def _remedy_lines(default: Sequence[MechanismRatio], manifest: Manifest) -> list[str]:
+    lines = []
+    names = list(dict.fromkeys(m.mechanism for m in default))
+    for name in names:
+        mine = [m for m in default if m.mechanism == name]
+        mechanism = next((x for x in manifest.mechanisms if x.name == name), UNCLASSIFIED)
+        workloads = list(dict.fromkeys(w for m in mine for w in m.workloads))
+        described = []
+        for workload_name in workloads:
+            w = manifest.workload(workload_name)
+            if w is None:
+                described.append(f"`{workload_name}`")
+                continue
+            extra = ", control" if w.control else ""
+            described.append(f"`{w.name}` ({w.cpus} CPU{'s' if w.cpus > 1 else ''}{extra})")
+        line = f"**{name}**: {mechanism.title}. Workloads: {', '.join(described)}."
+        if mechanism.remedy:
+            line += f" Remedy: {mechanism.remedy}."
+        closed = _closed_by(mine)
+        if closed:
+            line += " In this run: " + "; ".join(closed) + "."
+        lines.append(line)
+    return lines
+
+
+def _closed_by(mine: Sequence[MechanismRatio]) -> list[str]:
+    """Per slower variant: the allocators that bring it back to the reference (their interval
+    reaches 1 or lies below it), or that none does."""
+    out = []
+    for config in dict.fromkeys(m.config for m in mine):
+        rows = [m for m in mine if m.config == config]
+        shipped = next((m for m in rows if m.allocator == m.reference_allocator), None)
+        # Only a gap the table calls slower: its test (or, for several workloads, its interval).
+        if shipped is None or not shipped.significant or shipped.interval.estimate < 1.0:
+            continue
+        closing = [
+            f"{m.allocator} ({interval_text(m.interval)})"
+            for m in rows
+            if m is not shipped and m.interval.has_ci and m.interval.low <= 1.0
+        ]
+        gap = f"{config} is {interval_text(shipped.interval)}"
+        out.append(
+            f"{gap}, closed by {', '.join(closing)}"
+            if closing
+            else f"{gap}, and no measured allocator closes it"
+        )
+    return out
+
+
+def _two_ratio_table(
+    key: tuple[str, str, str], ratios: tuple[str, str], body: list[list[str]], caption: str
+) -> Table:
+    """Rows of (what, variant, allocator, how many, two ratios, verdict); ``key`` names the
+    first and fourth columns and the fourth's alignment."""
+    first, count, count_align = key
+    return Table(
+        [first, "Variant", "Allocator", count, *ratios, "Verdict"],
+        body,
+        align=["l", "l", "l", count_align, "r", "r", "l"],
+        caption=caption,
+    )
+
+
+def _scaling_blocks(ctx: ReportContext) -> list[Block]:
+    found = ctx.scalings
+    if not found:
+        return []
+    body = [
+        [
+            s.workload,
+            s.config,
+            s.allocator or "–",
+            f"{s.workers} vs 1 (`{s.baseline}`)",
+            interval_text(s.scaling),
+            interval_text(s.versus_reference) if s.reference != s.config else "–",
+            verdict(
+                s.versus_reference.estimate,
+                s.versus_reference.excludes_one,
+            )
+            if s.versus_reference.has_ci
+            else ("reference" if s.reference == s.config else "untested"),
+        ]
+        for s in found
+    ]
+    return [
+        Heading("Contention: workers running at once", 3),
+        _two_ratio_table(
+            ("Workload", "Workers", "l"),
+            ("Time vs 1 worker [95 % CI]", "vs the reference's [95 % CI]"),
+            body,
+            caption="the same loop and total work with N workers on N CPUs against 1 worker on "
+            "1 CPU, within each variant: 1/N would be perfect scaling, 1.0 none (threads take "
+            "turns at the GIL), above 1 a loss to contention. The last ratio divides that by "
+            "the reference variant's under the same allocator: above 1, this variant loses "
+            "more to contention; its speed on one worker is in the tables above.",
+        ),
+    ]
+
+
+def _same_allocator_blocks(configs: Configs, ratios: Sequence[RuntimeRatio]) -> list[Block]:
+    same = [r for r in ratios if r.basis == VS_SAME_ALLOCATOR]
+    if not same:
+        return []
+    manifest = workload_manifest()
+    ordered = sorted(
+        same,
+        key=lambda r: (
+            manifest.mechanism_rank(r.mechanism),
+            r.benchmark,
+            configs.order.index(r.config),
+            r.allocator,
+        ),
+    )
+    body = [
+        [
+            r.mechanism,
+            r.benchmark,
+            r.config,
+            r.allocator,
+            interval_text(r.interval),
+            p_text(r.p_adjusted),
+            verdict(r.interval.estimate, r.significant, rounds=r.least_rounds),
+        ]
+        for r in ordered
+    ]
+    return [
+        Heading("The libc under each allocator", 3),
+        Table(
+            [
+                "Mechanism",
+                "Workload",
+                "Variant",
+                "Allocator",
+                "Ratio [95 % CI]",
+                "p (Holm)",
+                "Verdict",
+            ],
+            body,
+            align=["l", "l", "l", "l", "r", "r", "l"],
+            caption="each variant under an allocator against the reference under the same "
+            "allocator: what the libc (and the build) still costs once the allocator is the "
+            "same. Tested and corrected with the per-workload table, as one family.",
+        ),
+    ]
+
+
+#: (mechanism rank, workload, config rank, allocator rank, allocator) orders the runtime rows.
+_RowKey = tuple[int, str, int, int, str]
 
 
 #: pyperf check's first line on every unstable file.
@@ -298,14 +609,15 @@ def _runtime_rows(
 ) -> tuple[list[list[str]], list[str]]:
     """The reference's own medians and every ratio, in one table, and the warnings' notes.
 
-    A workload's variants read top to bottom as in the summary, the reference first and
-    CPython's default allocator before the others.
+    Workloads are grouped by mechanism (the manifest's order); a workload's variants read top
+    to bottom as in the summary, the reference first and CPython's default allocator before
+    the others.
     """
     keyed = _reference_rows(data, configs, ratios) + _ratio_rows(configs, ratios)
     notes = _Notes()
     rows = []
     for _, row, warnings in sorted(keyed, key=lambda item: item[0]):
-        row[4] += notes.mark(warnings, " · ".join(row[:3]))
+        row[5] += notes.mark(warnings, " · ".join(row[1:4]))
         rows.append(row)
     return rows, notes.lines
 
@@ -314,6 +626,7 @@ def _reference_rows(
     data: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio]
 ) -> list[tuple[_RowKey, list[str], str]]:
     allocator = ratios[0].reference_allocator
+    manifest = workload_manifest()
     keyed = []
     for reference in _references(ratios):
         ref_rows = data[
@@ -322,9 +635,12 @@ def _reference_rows(
             & (data["metric"] == RUNTIME_METRIC)
         ]
         for benchmark, sub in ref_rows.groupby("benchmark", sort=True):
-            key = (str(benchmark), configs.order.index(reference), -1, "")
+            mechanism = manifest.mechanism_of(str(benchmark)).name
+            rank = manifest.mechanism_rank(mechanism)
+            key = (rank, str(benchmark), configs.order.index(reference), -1, "")
             sp = series_spread(sub)
             row = [
+                mechanism,
                 str(benchmark),
                 reference,
                 allocator or "–",
@@ -342,15 +658,18 @@ def _ratio_rows(
     configs: Configs, ratios: Sequence[RuntimeRatio]
 ) -> list[tuple[_RowKey, list[str], str]]:
     alloc_rank = {a: i for i, a in enumerate(DEFAULT_ALLOCATORS)}
+    manifest = workload_manifest()
     keyed = []
     for r in ratios:
         key = (
+            manifest.mechanism_rank(r.mechanism),
             r.benchmark,
             configs.order.index(r.config),
             alloc_rank.get(r.allocator, len(alloc_rank)),
             r.allocator,
         )
         row = [
+            r.mechanism,
             r.benchmark,
             r.config,
             r.allocator or "–",

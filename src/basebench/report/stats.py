@@ -143,6 +143,7 @@ def _boot_statistic(rng: np.random.Generator, rounds: Rounds, n_boot: int) -> Fl
 def ratio_of_medians(
     pairs: Sequence[tuple[Rounds, Rounds]],
     *,
+    exponents: Sequence[float] | None = None,
     n_boot: int = N_BOOT,
     seed: int = SEED,
     level: float = 0.95,
@@ -155,26 +156,42 @@ def ratio_of_medians(
     is called the reference. The interval is a percentile bootstrap of that same statistic,
     hierarchical (:func:`_boot_statistic`) and independent per series, so each workload's
     noise is carried into the summary. No interval below MIN_ROUNDS rounds on any side.
+
+    ``exponents`` (one per pair) generalise the mean to the product of ratio_i ** exponent_i:
+    weights summing to 1 give a weighted geometric mean (each mechanism counted once, however
+    many workloads it has), and (1, 1) over (a2/b2, b1/a1) gives the ratio of two ratios (a
+    scaling on one side over the same scaling on the other). The default is 1/n each.
     """
-    cleaned = [([r for r in num if r.size], [r for r in den if r.size]) for num, den in pairs]
-    cleaned = [(num, den) for num, den in cleaned if num and den]
+    if exponents is not None and len(exponents) != len(pairs):
+        raise ValueError(f"{len(exponents)} exponents for {len(pairs)} pairs")
+    weights = list(exponents) if exponents is not None else [1.0 / max(len(pairs), 1)] * len(pairs)
+    cleaned = [
+        ([r for r in num if r.size], [r for r in den if r.size], w)
+        for (num, den), w in zip(pairs, weights, strict=True)
+    ]
+    cleaned = [(num, den, w) for num, den, w in cleaned if num and den]
     if not cleaned:
         return Interval(math.nan, math.nan, math.nan)
-    logs = []
-    for num, den in cleaned:
+    if exponents is None:
+        # Pairs without data drop out of a plain mean rather than making it NaN.
+        cleaned = [(num, den, 1.0 / len(cleaned)) for num, den, _ in cleaned]
+    elif len(cleaned) < len(pairs):
+        return Interval(math.nan, math.nan, math.nan)
+    log_estimate = 0.0
+    for num, den, w in cleaned:
         num_med, den_med = np.median(round_medians(num)), np.median(round_medians(den))
         if num_med <= 0 or den_med <= 0:
             return Interval(math.nan, math.nan, math.nan)
-        logs.append(math.log(num_med / den_med))
-    estimate = math.exp(sum(logs) / len(logs))
-    if any(min(len(num), len(den)) < MIN_ROUNDS for num, den in cleaned):
+        log_estimate += w * math.log(num_med / den_med)
+    estimate = math.exp(log_estimate)
+    if any(min(len(num), len(den)) < MIN_ROUNDS for num, den, _ in cleaned):
         return Interval(estimate, math.nan, math.nan)
     rng = np.random.default_rng(seed)
     total = np.zeros(n_boot, dtype=np.float64)
-    for num, den in cleaned:
-        total += np.log(_boot_statistic(rng, num, n_boot) / _boot_statistic(rng, den, n_boot))
+    for num, den, w in cleaned:
+        total += w * np.log(_boot_statistic(rng, num, n_boot) / _boot_statistic(rng, den, n_boot))
     tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(np.exp(total / len(cleaned)), [tail, 100.0 - tail])
+    low, high = np.percentile(np.exp(total), [tail, 100.0 - tail])
     return Interval(estimate, float(low), float(high))
 
 
