@@ -202,3 +202,33 @@ def test_the_ratio_chart_stays_within_its_height(tmp_path: Path) -> None:
     width, height = struct.unpack(">II", png[16:24])
     assert height <= MAX_RATIO_CHART_IN * STYLE.dpi * STYLE.png_scale
     assert width == STYLE.width_in * STYLE.dpi * STYLE.png_scale
+
+
+def test_a_remedy_that_narrows_a_gap_without_closing_it_says_so() -> None:
+    from basebench.report.analysis import VS_DEFAULT, MechanismRatio
+    from basebench.report.sections import _closed_by
+    from basebench.report.stats import Interval
+
+    def ratio(allocator: str, estimate: float, low: float, high: float) -> MechanismRatio:
+        return MechanismRatio(
+            mechanism="medium-objects",
+            config="alpine",
+            allocator=allocator,
+            basis=VS_DEFAULT,
+            reference="slim-trixie",
+            reference_allocator="pymalloc",
+            workloads=("medium_objects",),
+            interval=Interval(estimate, low, high),
+            least_rounds=4,
+            significant=allocator == "pymalloc",
+        )
+
+    [line] = _closed_by(
+        [
+            ratio("pymalloc", 8.0, 7.5, 8.6),
+            ratio("mimalloc", 1.07, 1.02, 1.13),
+            ratio("pymalloc+jemalloc", 0.98, 0.95, 1.02),
+        ]
+    )
+    assert line.startswith("alpine is 8.00× [7.50–8.60], closed by pymalloc+jemalloc")
+    assert "narrowed but not closed by mimalloc (1.07× [1.02–1.13])" in line
