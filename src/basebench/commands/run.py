@@ -84,9 +84,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
             overrides[name] = value
     for name in ("requirements", "dockerfile", "app"):
         path = getattr(args, name)
-        if path is not None:
-            if not path.exists():
-                raise UserError(f"--{name} {path}: no such file or folder")
+        if path is not None:  # checked with everything else by config.load_config
             overrides[name] = str(path.resolve())
     return overrides
 

@@ -460,8 +460,10 @@ def compare_frames(
     ``drifts`` defaults to what the frames' own host probes say (:func:`host_drifts`). The
     tested metrics are one family: their p-values are Holm-adjusted together.
     """
-    if factor < 1.0:
-        raise UserError(f"--fail-on-regression must be >= 1.0 (a ratio), got {factor}")
+    if not (math.isfinite(factor) and factor >= 1.0):  # NaN fails every comparison
+        raise UserError(
+            f"--fail-on-regression {factor}: must be a finite ratio >= 1.0, e.g. 1.10 for 10 %"
+        )
     base = normalise(baseline)
     fresh = normalise(new)
     if drifts is None:
@@ -744,6 +746,12 @@ def compare_runs(
         drifts=drifts,
         floors=floor.ratios if floor else None,
     )
+    if not rows:
+        raise UserError(
+            f"no metric in common: the baseline has {only_b} metric(s), the new run {only_n}, "
+            "none with the same group, benchmark, variant, Python, strategy and allocator; "
+            "compare runs of the same variants and groups (--pair-python OLD:NEW for two Pythons)"
+        )
     warnings = condition_warnings(base_meta, new_meta) + drift_warnings(drifts, factor)
     if floor is not None:
         warnings.append(floor.describe(factor))
