@@ -213,7 +213,27 @@ def test_compare_factor_is_a_finite_ratio(
     assert code == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1
-    assert "must be a finite ratio >= 1.0" in lines[0] or "no run.json" in lines[0]
+    assert lines == [
+        f"basebench compare: error: --fail-on-regression {float(factor)}: must be a finite "
+        "ratio >= 1.0, e.g. 1.10 for 10 %"
+    ]
+
+
+def test_compare_with_no_metric_in_common(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import report_sample as sample
+
+    base = sample.write_run(
+        tmp_path / "base", sample.synthetic_frame("base"), sample.synthetic_meta("base")
+    )
+    frame = sample.synthetic_frame("new", pythons=("3.14",))
+    new = sample.write_run(tmp_path / "new", frame, sample.synthetic_meta("new"))
+    assert cli.main(["compare", str(base), str(new)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("basebench compare: error: no metric in common: the baseline has")
+    assert not (new / "report").exists()
 
 
 @pytest.mark.parametrize(("content", "expected"), [("[1, 2]", "a JSON list"), ("{oops", "JSON")])

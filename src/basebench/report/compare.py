@@ -460,10 +460,7 @@ def compare_frames(
     ``drifts`` defaults to what the frames' own host probes say (:func:`host_drifts`). The
     tested metrics are one family: their p-values are Holm-adjusted together.
     """
-    if not (math.isfinite(factor) and factor >= 1.0):  # NaN fails every comparison
-        raise UserError(
-            f"--fail-on-regression {factor}: must be a finite ratio >= 1.0, e.g. 1.10 for 10 %"
-        )
+    check_factor(factor)
     base = normalise(baseline)
     fresh = normalise(new)
     if drifts is None:
@@ -486,6 +483,13 @@ def compare_frames(
     only_b = len(set(base_groups) - set(new_groups))
     only_n = len(set(new_groups) - set(base_groups))
     return rows, only_b, only_n
+
+
+def check_factor(factor: float) -> None:
+    if not (math.isfinite(factor) and factor >= 1.0):  # NaN fails every comparison
+        raise UserError(
+            f"--fail-on-regression {factor}: must be a finite ratio >= 1.0, e.g. 1.10 for 10 %"
+        )
 
 
 def _decided(row: MetricComparison, p_adjusted: float, factor: float) -> MetricComparison:
