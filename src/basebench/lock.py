@@ -91,6 +91,17 @@ def note_run(run_id: str) -> None:
         _held.note_run(run_id)
 
 
+def _open(path: Path) -> IO[str]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "a+")  # the caller's with-block closes it
+    except OSError as exc:
+        raise UserError(
+            f"cannot open the engine lock {path} ({exc.strerror}); set XDG_RUNTIME_DIR to a "
+            "folder you can write"
+        ) from None
+
+
 def _try_lock(handle: IO[str]) -> bool:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,8 +121,7 @@ def engine_lock(
     """Hold the engine's lock for the block; wait for it (saying so) or refuse (UserError)."""
     global _held
     path = path or lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    with _open(path) as handle:
         if not _try_lock(handle):
             holder = read_holder(path)
             if not wait:
@@ -136,7 +146,7 @@ def busy(path: Path | None = None) -> Holder | None:
     path = path or lock_path()
     if not path.exists():
         return None
-    with open(path, "a+") as handle:
+    with _open(path) as handle:
         if _try_lock(handle):
             fcntl.flock(handle, fcntl.LOCK_UN)
             return None

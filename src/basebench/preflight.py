@@ -148,7 +148,7 @@ def check_paths(config: Config, where: Callable[[str], str], problems: Problems)
             )
     if "install" in config.groups:
         packages = resolve(config.packages)
-        problems.add(_file(packages, f"{where('packages')} packages"))
+        problems.add(_file(packages, where("packages")))
 
 
 # --------------------------------------------------------------------------------------------
