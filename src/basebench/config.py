@@ -5,7 +5,7 @@ Validation names the file, the profile and the field; unknown variants list the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,13 @@ from basebench.errors import ConfigError
 from basebench.groups import GROUP_NAMES
 from basebench.limits import Limits
 from basebench.paths import CONFIG_FILE
+from basebench.preflight import Problems, check_limits, check_paths, flag
 from basebench.runtime_manifest import load_manifest
 from basebench.variants import (
     BASE_SOURCES,
     Catalogue,
     check_combination,
+    check_local_python,
     default_baseline,
     load_catalogue,
 )
@@ -28,6 +30,8 @@ OPT_LEVELS = ("none", "lto", "pgo-lto")
 #: The recommendation's rules (report/recommend.py says what each does); the first is the default.
 PREFERENCES = ("balanced", "size", "build", "runtime")
 PYPERF_MODES = ("fast", "default", "rigorous")
+#: Where values given as flags come from (``where`` then names the flag).
+COMMAND_LINE = "command line"
 
 
 @dataclass
@@ -91,12 +95,23 @@ def _check_type(name: str, value: Any, where: str) -> Any:
     return str(value)
 
 
-def _apply(config: Config, values: Mapping[str, Any], where: str) -> None:
+def _apply(
+    config: Config,
+    values: Mapping[str, Any],
+    where: str,
+    problems: Problems,
+    origins: dict[str, str],
+) -> None:
+    """Set the fields of ``values``; a bad field is a problem, the others still apply."""
     for name, value in values.items():
         if name not in _FIELD_TYPES or name == "profile":
             known = ", ".join(n for n in _FIELD_TYPES if n != "profile")
-            raise ConfigError(f"{where}: unknown field {name!r}; known fields: {known}")
-        setattr(config, name, _check_type(name, value, where))
+            problems.add(f"{where}: unknown field {name!r}; known fields: {known}")
+            continue
+        label = flag(name) if where == COMMAND_LINE else where
+        with problems.collecting():
+            setattr(config, name, _check_type(name, value, label))
+            origins[name] = where
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -118,60 +133,118 @@ def load_config(
     path: Path = CONFIG_FILE,
     catalogue: Catalogue | None = None,
 ) -> Config:
+    """The validated configuration, or one ConfigError with a line per problem found."""
     data = read_config_file(path)
     config = Config(profile=profile)
+    problems = Problems()
+    origins: dict[str, str] = {}
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
-        raise ConfigError(f"{path}: [defaults] must be a table")
-    _apply(config, defaults, f"{path} [defaults]")
+        problems.add(f"{path}: [defaults] must be a table of fields, got {defaults!r}")
+        defaults = {}
+    _apply(config, defaults, f"{path} [defaults]", problems, origins)
     table = data.get("profiles", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: profiles must be [profiles.NAME] tables, got {table!r}")
     if profile not in table:
         raise ConfigError(
             f"{path}: no profile {profile!r}; profiles: {', '.join(table) or '(none)'}"
         )
-    _apply(config, table[profile], f"{path} [profiles.{profile}]")
-    _apply(
-        config, {k: v for k, v in (overrides or {}).items() if v not in (None, [])}, "command line"
-    )
-    validate(config, catalogue or load_catalogue(), where=f"{path} [profiles.{profile}]")
+    if not isinstance(table[profile], dict):
+        raise ConfigError(
+            f"{path}: profile {profile!r} must be a table [profiles.{profile}] of fields, "
+            f"got {table[profile]!r}"
+        )
+    _apply(config, table[profile], f"{path} [profiles.{profile}]", problems, origins)
+    given = {k: v for k, v in (overrides or {}).items() if v not in (None, [])}
+    _apply(config, given, COMMAND_LINE, problems, origins)
+    where_default = f"{path} [profiles.{profile}]"
+
+    def where(name: str) -> str:
+        origin = origins.get(name, where_default)
+        return flag(name) if origin == COMMAND_LINE else f"{origin} {name}"
+
+    validate(config, catalogue or load_catalogue(), where, problems)
+    problems.raise_if_any()
     return config
 
 
-def validate(config: Config, catalogue: Catalogue, where: str) -> None:
+def validate(
+    config: Config,
+    catalogue: Catalogue,
+    where: Callable[[str], str],
+    problems: Problems,
+    cpus: set[int] | None = None,
+) -> None:
+    """Every check of the values; ``where(field)`` names the file and table, or the flag."""
     for group in config.groups:
         if group not in GROUP_NAMES:
-            raise ConfigError(f"{where}: unknown group {group!r}; groups: {', '.join(GROUP_NAMES)}")
-    if config.base_source not in BASE_SOURCES:
-        raise ConfigError(
-            f"{where}: base_source {config.base_source!r}; use one of {', '.join(BASE_SOURCES)}"
-        )
-    if config.opt_level not in OPT_LEVELS:
-        raise ConfigError(f"{where}: opt_level {config.opt_level!r}; use one of {OPT_LEVELS}")
-    if config.prefer not in PREFERENCES:
-        raise ConfigError(f"{where}: prefer {config.prefer!r}; use one of {', '.join(PREFERENCES)}")
-    if config.pyperf_mode not in PYPERF_MODES:
-        raise ConfigError(f"{where}: pyperf_mode {config.pyperf_mode!r}; use one of {PYPERF_MODES}")
+            problems.add(
+                f"{where('groups')}: unknown group {group!r}; groups: {', '.join(GROUP_NAMES)}"
+            )
+    choices = (
+        ("base_source", BASE_SOURCES),
+        ("opt_level", OPT_LEVELS),
+        ("prefer", PREFERENCES),
+        ("pyperf_mode", PYPERF_MODES),
+    )
+    for name, allowed in choices:
+        if getattr(config, name) not in allowed:
+            problems.add(
+                f"{where(name)} {getattr(config, name)!r}: use one of {', '.join(allowed)}"
+            )
     if not config.pythons or not config.variants:
-        raise ConfigError(f"{where}: pythons and variants must not be empty")
+        problems.add(f"{where('pythons')}: pythons and variants must not be empty")
+    pythons = []
     for python in config.pythons:
         parts = python.split(".")
         if len(parts) != 2 or not all(p.isdigit() for p in parts):
-            raise ConfigError(f"{where}: Python version {python!r} must look like 3.13")
+            problems.add(f"{where('pythons')} {python!r}: must look like 3.13")
+        else:
+            pythons.append(python)
+    variants = []
     for name in config.variants:
-        variant = catalogue.get(name)  # unknown names list the known ones
-        for python in config.pythons:
-            check_combination(variant, python, config.base_source)
+        with problems.collecting(f"{where('variants')}: "):
+            variants.append(catalogue.get(name))  # unknown names list the known ones
+    if config.base_source in ("local", "auto"):
+        # One line per Python that no source can provide, not one per variant.
+        for python in list(pythons):
+            if config.base_source == "auto" and any(python in v.official_pythons for v in variants):
+                continue
+            try:
+                check_local_python(python, official_hint=config.base_source == "local")
+            except ConfigError as exc:
+                names = ", ".join(v.name for v in variants)
+                tags = f"no official tag of {names} has it, and " if names else ""
+                if config.base_source == "local":
+                    tags = ""
+                problems.add(f"{where('pythons')} {python}: {tags}{exc}")
+                pythons.remove(python)
+    if config.base_source in BASE_SOURCES:
+        for variant in variants:
+            for python in pythons:
+                with problems.collecting(f"{where('pythons')} {python}: "):
+                    check_combination(variant, python, config.base_source)
     if config.baseline_variant not in config.variants:
-        config.baseline_variant = default_baseline(
-            [(name, catalogue.get(name).libc) for name in config.variants]
-        )
-    if config.rounds < 1:
-        raise ConfigError(f"{where}: rounds must be at least 1")
-    if config.workloads:
-        known = [w.name for w in load_manifest()]
-        unknown = [name for name in config.workloads if name not in known]
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown runtime workload(s) {', '.join(unknown)}; "
-                f"workloads: {', '.join(known)}"
+        if where("baseline_variant") == flag("baseline_variant"):
+            problems.add(
+                f"--baseline {config.baseline_variant}: not a variant of this run; use one of "
+                + ", ".join(config.variants)
             )
+        else:  # the configured default is not in a variant list given later: the usual pick
+            known = [v for v in config.variants if v in catalogue.variants]
+            config.baseline_variant = default_baseline(
+                [(name, catalogue.get(name).libc) for name in known]
+            )
+    if config.rounds < 1:
+        problems.add(f"{where('rounds')} {config.rounds}: rounds must be at least 1")
+    if config.workloads:
+        known_workloads = [w.name for w in load_manifest()]
+        unknown = [name for name in config.workloads if name not in known_workloads]
+        if unknown:
+            problems.add(
+                f"{where('workloads')}: unknown runtime workload(s) {', '.join(unknown)}; "
+                f"workloads: {', '.join(known_workloads)}"
+            )
+    check_limits(config, where, problems, cpus)
+    check_paths(config, where, problems)

@@ -523,6 +523,9 @@ class Engine:
         """
         report = CleanReport()
         objects = self.managed(run_id)
+        # Listed before any tag is removed: a user's child of one of ours is told apart by
+        # the image that has the tag now (see dangling_managed).
+        dangling = self.dangling_managed(run_id)
         for container in objects["containers"]:
             if container.labels.get(KIND_LABEL) in keep_kinds:
                 continue
@@ -549,7 +552,63 @@ class Engine:
                 report.removed.append(f"image {ref}")
             except docker.errors.APIError as exc:
                 report.kept.append(f"image {ref}: {exc.explanation or exc}")
+        for image in dangling:
+            if image.labels.get(KIND_LABEL) in keep_kinds:
+                continue
+            name = f"dangling image {image.short_id} (was {image.labels.get(REF_LABEL)})"
+            try:
+                if not dry_run:
+                    self.client.images.remove(image.id)
+                report.removed.append(name)
+            except docker.errors.APIError as exc:
+                report.kept.append(f"{name}: {exc.explanation or exc}")
         return report
+
+    def dangling_managed(self, run_id: str | None = None) -> list[Any]:
+        """Untagged images the suite built whose tag moved on (a rebuild under the same tag).
+
+        Ours: the managed and ref labels, no tag left. An image a user built FROM one of ours
+        inherits those labels; while the image its REF names still exists, such a child has
+        that image's layers as a strict prefix of its own and is left alone.
+        """
+        labels = [MANAGED_FILTER, REF_LABEL] + ([f"{RUN_LABEL}={run_id}"] if run_id else [])
+        found = self.client.images.list(filters={"label": labels, "dangling": True})
+        ours = []
+        for image in found:
+            if image.tags:
+                continue
+            parent_layers = self._layers(image.labels.get(REF_LABEL, ""))
+            layers = (image.attrs.get("RootFS") or {}).get("Layers") or []
+            n = len(parent_layers)
+            if n and len(layers) > n and layers[:n] == parent_layers:
+                continue  # built FROM the image that now has the tag: a user's child
+            ours.append(image)
+        return ours
+
+    def _layers(self, reference: str) -> list[str]:
+        try:
+            attrs = self.client.images.get(reference).attrs
+        except (docker.errors.ImageNotFound, docker.errors.APIError):
+            return []
+        return list((attrs.get("RootFS") or {}).get("Layers") or [])
+
+    def prune_build_cache(self, *, dry_run: bool = False) -> str:
+        """``docker builder prune -f`` through the BuildKit CLI: the engine's unused build cache.
+
+        BuildKit's cache carries no labels: this prunes every build's unused cache on the
+        engine, not only ours (that is why ``clean`` asks for --include-cache).
+        """
+        cli = self.cli
+        cmd = [cli.path, "builder", "prune", "-f"]
+        if dry_run:
+            return "would run: " + " ".join(cmd)
+        proc = subprocess.run(
+            cmd, env=cli.environment(), capture_output=True, text=True, timeout=600, check=False
+        )
+        if proc.returncode != 0:
+            raise UserError(f"{' '.join(cmd)} failed: {(proc.stderr or proc.stdout).strip()}")
+        lines = proc.stdout.strip().splitlines()
+        return lines[-1] if lines else "build cache pruned"
 
 
 @dataclass

@@ -308,6 +308,10 @@ def read_run_meta(run_dir: Path) -> dict[str, Any]:
         raise UserError(f"{run_dir} is not a basebench run (no run.json)") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise UserError(
+            f"{path}: not a basebench run.json (a JSON {type(meta).__name__}, not an object)"
+        )
     if meta.get("format") != RUN_FORMAT:
         raise UserError(f"{path}: unknown format {meta.get('format')!r}, expected {RUN_FORMAT}")
     return meta
@@ -463,6 +467,8 @@ def load_run_rows(run_dir: Path) -> Iterator[dict[str, Any]]:
             data = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{path}: not a measurement file (a JSON {type(data).__name__})")
         if data.get("format") == MEASUREMENTS_FORMAT:
             yield from _rows_from_measurements(run, data)
         elif "machine_info" in data and "benchmarks" in data:

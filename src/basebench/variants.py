@@ -22,6 +22,33 @@ FAMILIES = ("debian-full", "debian-slim", "alpine")
 LIBCS = ("glibc", "musl")
 
 
+#: The oldest CPython of a suite Debian's mirror still serves (bullseye's 3.9).
+MIN_LOCAL_PYTHON = (3, 9)
+#: Beyond any CPython that exists or is in development: a typo, not a version to try.
+_MAX_MINOR = 30
+
+
+def _debian_may_serve(python: str) -> bool:
+    major, _, minor = python.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        return False
+    return (
+        (int(major), int(minor)) >= MIN_LOCAL_PYTHON and int(major) == 3 and int(minor) < _MAX_MINOR
+    )
+
+
+def check_local_python(python: str, *, official_hint: bool = True) -> None:
+    """ConfigError when no suite of Debian's mirror can serve CPython ``python``'s sources."""
+    if not _debian_may_serve(python):
+        low = ".".join(map(str, MIN_LOCAL_PYTHON))
+        hint = ", or use --base-source official with a registry that has it"
+        raise ConfigError(
+            f"Python {python} cannot be built locally: stand-ins compile Debian's CPython "
+            f"source packages, {low} and newer (`basebench images list` shows the bases built "
+            f"so far){hint if official_hint else ''}"
+        )
+
+
 @dataclass(frozen=True)
 class LocalRecipe:
     recipe: str  # Dockerfile name in images/local/
@@ -59,7 +86,14 @@ class Variant:
                 + (f" ({self.note})" if self.note else "")
             )
 
-    def check_local(self) -> LocalRecipe:
+    def check_local(self, python: str = "") -> LocalRecipe:
+        """The stand-in's recipe; ConfigError when none exists or ``python`` cannot be built.
+
+        Which 3.x Debian serves is only known at run time (local/sources.py asks the mirror);
+        what can never be served is refused here, before any work.
+        """
+        if python:
+            check_local_python(python)
         if self.local is None:
             raise ConfigError(
                 f"variant {self.name} cannot be built locally"
@@ -84,19 +118,34 @@ class Catalogue:
         return list(self.variants)
 
 
-def _variant_from_table(index: int, table: dict[str, Any], source: Path) -> Variant:
+_STRING_FIELDS = ("name", "family", "libc", "suite", "official_tag")
+
+
+def _variant_from_table(index: int, table: Any, source: Path) -> Variant:
     where = f"{source}: variant #{index + 1}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a [[variant]] table, got {table!r}")
+    for name in (*_STRING_FIELDS, "note"):
+        if name in table and not isinstance(table[name], str):
+            raise ConfigError(f"{where}: {name} must be a string, got {table[name]!r}")
+    pythons = table.get("official_pythons", [])
+    if not isinstance(pythons, list) or not all(isinstance(p, str) for p in pythons):
+        raise ConfigError(
+            f'{where}: official_pythons must be a list of strings such as ["3.13"], got {pythons!r}'
+        )
+    local = table.get("local")
+    if local is not None and not isinstance(local, dict):
+        raise ConfigError(f"{where}: local must be a table {{ recipe = ..., ... }}, got {local!r}")
     try:
-        local = table.get("local")
         variant = Variant(
-            name=str(table["name"]),
-            family=str(table["family"]),
-            libc=str(table["libc"]),
-            suite=str(table["suite"]),
-            official_tag=str(table["official_tag"]),
-            official_pythons=tuple(str(p) for p in table["official_pythons"]),
+            name=table["name"],
+            family=table["family"],
+            libc=table["libc"],
+            suite=table["suite"],
+            official_tag=table["official_tag"],
+            official_pythons=tuple(table["official_pythons"]),
             local=LocalRecipe(**local) if local else None,
-            note=str(table.get("note", "")),
+            note=table.get("note", ""),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing field {exc.args[0]!r}") from None
@@ -113,7 +162,10 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     source = path or IMAGES_DIR / "variants.toml"
     data = read_toml(source, "variant catalogue")
     variants = {}
-    for index, table in enumerate(data.get("variant", [])):
+    tables = data.get("variant", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{source}: variant must be [[variant]] tables, got {tables!r}")
+    for index, table in enumerate(tables):
         variant = _variant_from_table(index, table, source)
         if variant.name in variants:
             raise ConfigError(f"{source}: variant {variant.name!r} is declared twice")
@@ -128,10 +180,10 @@ def check_combination(variant: Variant, python: str, base_source: str) -> None:
     if base_source == "official":
         variant.check_official(python)
     elif base_source == "local":
-        variant.check_local()
+        variant.check_local(python)
     else:
         errors = []
-        for check in (lambda: variant.check_official(python), variant.check_local):
+        for check in (lambda: variant.check_official(python), lambda: variant.check_local(python)):
             try:
                 check()
             except ConfigError as exc:

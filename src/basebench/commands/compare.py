@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from basebench.report.charts import comparison_chart
-from basebench.report.compare import Comparison, compare_runs, parse_pair
+from basebench.report.compare import Comparison, check_factor, compare_runs, parse_pair
 from basebench.report.compare_doc import comparison_markdown, verdict_line
 from basebench.report.stats import MIN_ROUNDS
 from basebench.results import atomic_write_bytes
@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_factor(args.fail_on_regression)  # before reading either run
     comparison = compare_runs(
         args.baseline,
         args.new,

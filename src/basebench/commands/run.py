@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from basebench import lock
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
 from basebench.config import OPT_LEVELS, PREFERENCES, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
@@ -59,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--network", help="docker network mode (default from config: host)")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
     parser.add_argument("--no-report", action="store_true", help="skip the report at the end")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse (exit 2) instead of waiting when another run holds this engine's lock",
+    )
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -84,9 +91,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
             overrides[name] = value
     for name in ("requirements", "dockerfile", "app"):
         path = getattr(args, name)
-        if path is not None:
-            if not path.exists():
-                raise UserError(f"--{name} {path}: no such file or folder")
+        if path is not None:  # checked with everything else by config.load_config
             overrides[name] = str(path.resolve())
     return overrides
 
@@ -152,6 +157,7 @@ def measure_run(
         config=config.as_dict(), host=host_metadata(engine.server_info())
     )
     engine.run_id = run_.run_id
+    lock.note_run(run_.run_id)  # for the message of a run that waits for this one
     engine.log_dir = run_.logs_dir
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
     if plan.meta:
@@ -199,11 +205,24 @@ def load_run_config(args: argparse.Namespace, catalogue: Catalogue) -> Config:
     return load_config(args.profile, _overrides(args), catalogue=catalogue, **kwargs)
 
 
+def engine_lock(
+    args: argparse.Namespace, console: Console
+) -> AbstractContextManager[lock.EngineLock]:
+    """This engine's lock for ``run``/``validate``: waits with a message, or --no-wait refuses."""
+    command = getattr(args, "command", "run")
+    return lock.engine_lock(command, wait=not args.no_wait, on_wait=console.print)
+
+
 def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
-    config = load_run_config(args, catalogue)
-    engine = Engine(network=network_settings(config.network, args.ca_bundle))
+    config = load_run_config(args, catalogue)  # every input checked before anything else
     console = Console(highlight=False)
+    with engine_lock(args, console):
+        return _run(args, config, catalogue, console)
+
+
+def _run(args: argparse.Namespace, config: Config, catalogue: Catalogue, console: Console) -> int:
+    engine = Engine(network=network_settings(config.network, args.ca_bundle))
     run_, failures = measure_run(config, catalogue, engine, args.results, console)
     if not args.no_report:
         from basebench.report import make_report

@@ -30,6 +30,7 @@ from rich.console import Console
 
 from basebench.bases import BaseImage
 from basebench.commands import run as run_command
+from basebench.config import Config
 from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.limits import Limits
@@ -51,7 +52,7 @@ from basebench.report.validation import (
     twin_comparisons,
 )
 from basebench.results import PYPERF_TAG_PREFIX, Run, load_runs, read_run_meta
-from basebench.variants import load_catalogue
+from basebench.variants import Catalogue, load_catalogue
 
 HELP = "prove the decision rule here: an A/A twin, a known slowdown, cross-checks; exit 1 on a miss"
 
@@ -85,8 +86,15 @@ def run(args: argparse.Namespace) -> int:
     config = run_command.load_run_config(args, catalogue)
     if len(config.variants) != 1 or len(config.pythons) != 1:
         raise UserError("validate measures one variant of one Python: give one --variant/--python")
-    engine = Engine(network=network_settings(config.network, args.ca_bundle))
     console = Console(highlight=False)
+    with run_command.engine_lock(args, console):  # both runs and the cross-checks
+        return _validate(args, config, catalogue, console)
+
+
+def _validate(
+    args: argparse.Namespace, config: Config, catalogue: Catalogue, console: Console
+) -> int:
+    engine = Engine(network=network_settings(config.network, args.ca_bundle))
     variant = config.variants[0]
     injection = Injection(args.work_factor, args.startup_delay_ms / 1000.0, args.build_delay_s)
     first, failures = run_command.measure_run(

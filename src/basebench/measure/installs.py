@@ -42,6 +42,7 @@ from basebench.labels import GROUP as GROUP_LABEL
 from basebench.measure._context import RunContext
 from basebench.measure.build_deps import deps_plan, load_build_deps
 from basebench.paths import IMAGES_DIR, resolve
+from basebench.preflight import requirement_lines
 from basebench.results import Measurement
 
 GROUP = "install"
@@ -93,13 +94,7 @@ def read_requirement_lines(path: Path) -> list[str]:
         text = path.read_text()
     except FileNotFoundError:
         raise UserError(f"package list {path} not found") from None
-    specs = []
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")):
-            continue
-        specs.append(line)
-    return specs
+    return requirement_lines(text)
 
 
 def canonical_name(spec: str) -> str:

@@ -460,8 +460,7 @@ def compare_frames(
     ``drifts`` defaults to what the frames' own host probes say (:func:`host_drifts`). The
     tested metrics are one family: their p-values are Holm-adjusted together.
     """
-    if factor < 1.0:
-        raise UserError(f"--fail-on-regression must be >= 1.0 (a ratio), got {factor}")
+    check_factor(factor)
     base = normalise(baseline)
     fresh = normalise(new)
     if drifts is None:
@@ -484,6 +483,13 @@ def compare_frames(
     only_b = len(set(base_groups) - set(new_groups))
     only_n = len(set(new_groups) - set(base_groups))
     return rows, only_b, only_n
+
+
+def check_factor(factor: float) -> None:
+    if not (math.isfinite(factor) and factor >= 1.0):  # NaN fails every comparison
+        raise UserError(
+            f"--fail-on-regression {factor}: must be a finite ratio >= 1.0, e.g. 1.10 for 10 %"
+        )
 
 
 def _decided(row: MetricComparison, p_adjusted: float, factor: float) -> MetricComparison:
@@ -744,6 +750,12 @@ def compare_runs(
         drifts=drifts,
         floors=floor.ratios if floor else None,
     )
+    if not rows:
+        raise UserError(
+            f"no metric in common: the baseline has {only_b} metric(s), the new run {only_n}, "
+            "none with the same group, benchmark, variant, Python, strategy and allocator; "
+            "compare runs of the same variants and groups (--pair-python OLD:NEW for two Pythons)"
+        )
     warnings = condition_warnings(base_meta, new_meta) + drift_warnings(drifts, factor)
     if floor is not None:
         warnings.append(floor.describe(factor))
