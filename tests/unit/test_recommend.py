@@ -123,3 +123,18 @@ def test_an_unknown_preference_is_a_clear_error() -> None:
     assert preference_of([{}]) == "balanced"
     with pytest.raises(UserError, match="unknown preference 'cheap'"):
         preference_of([{"config": {"prefer": "cheap"}}])
+
+
+def test_an_untested_allocator_closes_a_gap_only_within_the_tolerance() -> None:
+    from basebench.report.recommend import _notes
+
+    musl = _candidate("musl", 30e6, 40.0, Interval(1.46, math.nan, math.nan))
+    glibc = _candidate("glibc", 57e6, 53.0, Interval(1.0, 0.97, 1.03))
+    headlines = {
+        ("musl", "pymalloc"): Interval(1.46, math.nan, math.nan),
+        ("musl", "malloc"): Interval(1.81, math.nan, math.nan),
+        ("musl", "mimalloc"): Interval(0.91, math.nan, math.nan),
+    }
+    notes = _notes(glibc, [musl, glibc], headlines, pd.DataFrame({"config": []}))
+    assert any("suspected runtime penalty (1.46×) does not close with malloc" in n for n in notes)
+    assert any("closes with mimalloc: 0.91× (untested" in n for n in notes)

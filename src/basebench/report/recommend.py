@@ -387,12 +387,15 @@ def _notes(
             for alloc, iv in sorted(mine.items())
             if alloc != shipped and not math.isnan(iv.estimate)
         ]
+        kind = "runtime penalty" if c.runtime.has_ci else "suspected runtime penalty"
         for alloc, iv in fixes:
-            closes = not (iv.has_ci and iv.low > 1.0 and iv.estimate > RUNTIME_TOLERANCE)
+            # Closed: the interval reaches the reference; with too few rounds for an
+            # interval, the estimate within the tolerance (and said to be untested).
+            closes = iv.low <= 1.0 if iv.has_ci else iv.estimate <= RUNTIME_TOLERANCE
             what = "closes" if closes else "does not close"
             notes.append(
-                f"{c.config}'s runtime penalty ({c.runtime.estimate:.2f}×) {what} with "
-                f"{alloc}: {_interval(iv)} of the reference; cost: {_allocator_cost(alloc)}"
+                f"{c.config}'s {kind} ({c.runtime.estimate:.2f}×) {what} with {alloc}: "
+                f"{_interval(iv)} of the reference; cost: {_allocator_cost(alloc)}"
             )
     if chosen.sdist:
         notes.append(
@@ -407,7 +410,7 @@ def _notes(
 def _interval(iv: Interval) -> str:
     if iv.has_ci:
         return f"{iv.estimate:.2f}× [{iv.low:.2f}–{iv.high:.2f}]"
-    return f"{iv.estimate:.2f}× (no interval)"
+    return f"{iv.estimate:.2f}× (untested: too few rounds for an interval)"
 
 
 def _allocator_cost(allocator: str) -> str:
