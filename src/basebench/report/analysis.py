@@ -406,8 +406,12 @@ def install_outcomes(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def summarise(frame: pd.DataFrame, configs: Configs) -> list[SummaryRow]:
-    ratios = runtime_ratios(frame, configs)
+def summarise(
+    frame: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio] | None = None
+) -> list[SummaryRow]:
+    """A row per config; ``ratios``: :func:`runtime_ratios` when the caller has them already
+    (their bootstrap is the slow part of a report)."""
+    ratios = runtime_ratios(frame, configs) if ratios is None else ratios
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
     rows = []
     for label in configs.order:
@@ -466,11 +470,14 @@ def _allocator_headline(
     return ratio_of_medians(pairs, exponents=mechanism_exponents(mechanisms)), pairs, mechanisms
 
 
-def allocator_headlines(frame: pd.DataFrame, configs: Configs) -> dict[tuple[str, str], Interval]:
+def allocator_headlines(
+    frame: pd.DataFrame, configs: Configs, ratios: Sequence[RuntimeRatio] | None = None
+) -> dict[tuple[str, str], Interval]:
     """(config, allocator) -> its headline against the reference's default allocator, for
     every allocator a config was measured with (what switching allocator buys a team)."""
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
-    ratios = [r for r in runtime_ratios(frame, configs) if r.basis == VS_DEFAULT]
+    every = runtime_ratios(frame, configs) if ratios is None else ratios
+    ratios = [r for r in every if r.basis == VS_DEFAULT]
     out = {}
     for label in configs.order:
         mine = [r for r in ratios if r.config == label]

@@ -144,15 +144,19 @@ def build_document(
     ids = _run_ids(metas, frame)
     doc = Document(f"basebench report: {', '.join(ids)}")
     doc.add(header_strip(frame, metas, out), Para(_intro(frame, configs, metas)))
-    rows = summarise(frame, configs)
+    # One set of runtime ratios (bootstrapped: the slow part) for the summary, the
+    # recommendation and the runtime section.
+    ctx = ReportContext(frame, configs, out, style, metas)
+    rows = summarise(frame, configs, ctx.ratios)
     summary = summary_table(rows, configs)
-    choices = choose(frame, configs, rows, preference, allocator_headlines(frame, configs))
+    headlines = allocator_headlines(frame, configs, ctx.ratios)
+    choices = choose(frame, configs, rows, preference, headlines)
     # The verdict first, then the figures it rests on.
     doc.add(Heading("Recommendation"), *recommendation_blocks(choices))
     doc.add(Heading("Summary"), summary)
     doc.add(*glossary_blocks(sorted({c.strategy for ch in choices for c in ch.candidates})))
     doc.add(*how_to_read(frame))
-    doc.add(*group_sections(ReportContext(frame, configs, out, style, metas)))
+    doc.add(*group_sections(ctx))
     doc.add(*_conditions_section(frame, metas, probes))
     doc.add(*_validation_blocks(validation))
     return doc, summary
