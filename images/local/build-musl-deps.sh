@@ -26,10 +26,8 @@ ALL="zlib bzip2 xz libffi openssl sqlite ncurses readline"
 
 fetch() {
 	here="$(dirname "$0")"
-	uri="$(sh "$here/apt-sources.sh")"
 	suite="$(. /etc/os-release && echo "$VERSION_CODENAME")"
-	echo "deb-src $uri $suite main" > /etc/apt/sources.list.d/basebench-musl-src.list
-	apt-get update
+	sh "$here/apt-sources.sh" update "$suite"
 	mkdir -p "$SRC"; cd "$SRC"
 	for d in $ALL; do
 		pkg="$(srcpkg "$d")"
@@ -49,7 +47,7 @@ fetch() {
 		echo "$pkg $ok" >> versions.txt
 	done
 	cat versions.txt
-	rm -f /etc/apt/sources.list.d/basebench-musl-src.list
+	sh "$here/apt-sources.sh" drop-src
 	rm -rf /var/lib/apt/lists/*
 	ls -l
 }

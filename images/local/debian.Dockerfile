@@ -40,9 +40,10 @@ FROM ${ROOTFS} AS full
 # in bookworm and trixie. `apt-get clean` + `rm -rf lists` (bookworm's apt has
 # no dist-clean) drops the .debs and pkgcache.bin too: the official Debian
 # images get that from their docker-clean apt config, a debootstrap tree does not.
-RUN set -eux; \
+RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	set -eux; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update; \
+	sh /tmp/bb/apt-sources.sh update; \
 	apt-get install -y --no-install-recommends \
 		ca-certificates curl gnupg netbase sq wget \
 		git mercurial openssh-client subversion procps \
@@ -75,9 +76,10 @@ CMD ["python3"]
 # slim-builder: the official slim image's build dependencies, CPython built
 # the same way (plus --strip-all), and the list of runtime packages it needs.
 FROM ${ROOTFS} AS slim-builder
-RUN set -eux; \
+RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	set -eux; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update; \
+	sh /tmp/bb/apt-sources.sh update; \
 	apt-get install -y --no-install-recommends \
 		dpkg-dev gcc libbluetooth-dev libbz2-dev libc6-dev libdb-dev libffi-dev \
 		libgdbm-dev liblzma-dev libncursesw5-dev libreadline-dev libsqlite3-dev \
@@ -100,12 +102,13 @@ RUN --mount=type=bind,from=source,source=/usr/src/python,target=/usr/src/python,
 # debuerreotype's "slimify" does) + runtime libraries found by slim-builder +
 # ca-certificates netbase tzdata. No compiler, no -dev packages.
 FROM ${ROOTFS} AS slim-base
-RUN --mount=type=bind,source=slimify.sh,target=/tmp/bb/slimify.sh \
+RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+    --mount=type=bind,source=slimify.sh,target=/tmp/bb/slimify.sh \
     --mount=type=bind,from=slim-builder,source=/usr/local/share/basebench/runtime-packages.txt,target=/tmp/bb/runtime-packages.txt \
 	set -eux; \
 	sh /tmp/bb/slimify.sh; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update; \
+	sh /tmp/bb/apt-sources.sh update; \
 	apt-get install -y --no-install-recommends \
 		ca-certificates netbase tzdata \
 		$(cat /tmp/bb/runtime-packages.txt) \

@@ -12,11 +12,10 @@ set -eu
 : "${PYTHON_ORIG_SHA256:?build-arg PYTHON_ORIG_SHA256 is required (sha256 of the .orig.tar.xz)}"
 here="$(dirname "$0")"
 
-# deb-src line for the requested suite, on the same mirror the rootfs already uses.
-uri="$(sh "$here/apt-sources.sh")"
-echo "deb-src $uri $PYTHON_SRC_SUITE main" > /etc/apt/sources.list.d/basebench-python-src.list
+# deb-src line for the requested suite, on the same mirror the rootfs already uses, with the
+# same apt configuration as source discovery (an expired unstable suite must not stop us here).
+sh "$here/apt-sources.sh" update "$PYTHON_SRC_SUITE"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
 # xz-utils: a minbase rootfs cannot unpack .tar.xz without it.
 apt-get install -y --no-install-recommends xz-utils
 

@@ -26,9 +26,10 @@ RUN --mount=type=bind,source=fetch-python-source.sh,target=/tmp/bb/fetch-python-
 # with the same compiler into /usr/local. Usable as an Alpine-like build stage:
 # `pip install` of an sdist compiles C extensions with the musl compiler.
 FROM ${ROOTFS} AS musl-builder
-RUN set -eux; \
+RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	set -eux; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update; \
+	sh /tmp/bb/apt-sources.sh update; \
 	apt-get install -y --no-install-recommends \
 		musl musl-dev musl-tools gcc make dpkg-dev pkgconf file patch perl \
 		autoconf automake libtool libltdl-dev linux-libc-dev tcl \

@@ -15,7 +15,7 @@ tab="$(printf '\t')"
 
 if command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update
+	sh /tmp/bb/apt-sources.sh update
 	mim="$(apt-cache search --names-only '^libmimalloc[0-9][0-9.]*$' | cut -d' ' -f1 | sort -V | tail -n1)"
 	pkgs="libjemalloc2 $mim"
 	apt-get install -y --no-install-recommends $pkgs

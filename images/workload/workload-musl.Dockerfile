@@ -11,10 +11,7 @@ ARG BUILDER_IMAGE
 FROM ${BUILDER_IMAGE} AS jemalloc
 RUN --mount=type=bind,source=local/apt-sources.sh,target=/tmp/bb/apt-sources.sh \
 	set -eux; \
-	uri="$(sh /tmp/bb/apt-sources.sh)"; \
-	suite="$(. /etc/os-release && echo "$VERSION_CODENAME")"; \
-	echo "deb-src $uri $suite main" > /etc/apt/sources.list.d/basebench-jemalloc-src.list; \
-	apt-get update; \
+	sh /tmp/bb/apt-sources.sh update "$(. /etc/os-release && echo "$VERSION_CODENAME")"; \
 	mkdir -p /usr/src/jemalloc; cd /usr/src/jemalloc; \
 # Only the upstream (orig) tarball, checked by apt against the Sources index. Newest version
 # first; a mirror may list a revision whose files are not there (404): then the next one.

@@ -7,6 +7,7 @@
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 RUN --mount=type=bind,source=workload/allocators.sh,target=/tmp/bb/allocators.sh \
+    --mount=type=bind,source=local/apt-sources.sh,target=/tmp/bb/apt-sources.sh \
 	sh /tmp/bb/allocators.sh
 RUN --mount=type=secret,id=basebench_ca \
     --mount=type=bind,source=workload/pip-install.sh,target=/tmp/bb/pip-install.sh \

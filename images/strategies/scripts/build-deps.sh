@@ -13,7 +13,7 @@ install)
 	if command -v apt-get > /dev/null; then
 		. /tmp/bb/env.sh
 		apt-mark showmanual > /tmp/bb-apt-manual
-		apt-get update -qq
+		sh /tmp/bb/apt-sources.sh update > /dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			${BUILD_PACKAGES:-gcc libc6-dev}
 	elif command -v apk > /dev/null; then

@@ -47,7 +47,7 @@ install)
 		if [ -n "$missing" ]; then
 			echo "installing runtime packages:$missing"
 			. /tmp/bb/env.sh
-			apt-get update -qq
+			sh /tmp/bb/apt-sources.sh update > /dev/null
 			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 			apt-get clean
 			rm -rf /var/lib/apt/lists/*

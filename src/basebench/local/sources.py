@@ -26,14 +26,8 @@ _PACKAGE = re.compile(r"^python3\.(\d+)$")
 
 _DISCOVER_SCRIPT = """
 set -eu
-uri="$(sh /tmp/bb/apt-sources.sh)"
-: > /etc/apt/sources.list.d/basebench-src.list
-for suite in {suites}; do
-    echo "deb-src $uri $suite main" >> /etc/apt/sources.list.d/basebench-src.list
-done
-# Signatures are still checked; only the Valid-Until date is not, because a mirror that is a
-# frozen snapshot serves unstable suites (forky, sid) whose Release files have expired.
-apt-get update -qq -o Acquire::Check-Valid-Until=false >/dev/null
+# The same apt configuration as every image recipe (images/local/apt-sources.sh says why).
+sh /tmp/bb/apt-sources.sh update {suites} >/dev/null
 for f in /var/lib/apt/lists/*_source_Sources; do
     echo "### $f"
     awk 'BEGIN {{ RS = ""; ORS = "\\n\\n" }} /^Package: python3\\.[0-9]+\\n/' "$f"

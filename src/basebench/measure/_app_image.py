@@ -42,10 +42,21 @@ from basebench.measure._strategies import (
     full_sibling,
     load_strategies,
 )
-from basebench.paths import resolve
+from basebench.paths import IMAGES_DIR, resolve
 
 SCRIPTS_DIR = STRATEGIES_DIR / "scripts"
+# Every apt step of every recipe goes through this one helper (it says why), so the scripts
+# that install distribution packages get a copy of it next to them.
+APT_SOURCES = IMAGES_DIR / "local" / "apt-sources.sh"
 APP_REPOSITORY = "basebench/app"
+
+
+def stage_scripts(dest: Path) -> Path:
+    """The strategies' scripts and the apt helper in ``dest`` (made once; returned)."""
+    if not (dest / APT_SOURCES.name).is_file():
+        shutil.copytree(SCRIPTS_DIR, dest, dirs_exist_ok=True)
+        shutil.copyfile(APT_SOURCES, dest / APT_SOURCES.name)
+    return dest
 
 
 @dataclass
@@ -137,7 +148,7 @@ def prepare_context(ctx: RunContext, where: Path) -> Path:
             "(give --requirements FILE, or put requirements.txt in the --app folder)"
         )
     context.mkdir(parents=True)
-    shutil.copytree(SCRIPTS_DIR, context / "bb")
+    stage_scripts(context / "bb")
     shutil.copyfile(requirements, context / "requirements.lock")
     if ctx.config.requirements:
         (context / "app").mkdir()

@@ -39,14 +39,14 @@ from typing import Any
 from basebench.bases import BaseImage
 from basebench.errors import UserError
 from basebench.labels import GROUP as GROUP_LABEL
+from basebench.measure._app_image import stage_scripts
 from basebench.measure._context import RunContext
 from basebench.measure.build_deps import deps_plan, load_build_deps
-from basebench.paths import IMAGES_DIR, resolve
+from basebench.paths import resolve
 from basebench.preflight import requirement_lines
 from basebench.results import Measurement
 
 GROUP = "install"
-SCRIPTS_DIR = IMAGES_DIR / "strategies" / "scripts"
 PIP_ENV = {
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     "PIP_ROOT_USER_ACTION": "ignore",
@@ -236,12 +236,13 @@ def _slug(text: str) -> str:
 
 
 def _volumes(wheelhouse: Path, out: Path | None = None) -> dict[str, dict[str, str]]:
+    scripts = stage_scripts(wheelhouse.parent / "scripts").resolve()
     volumes = {
         str(wheelhouse.resolve()): {"bind": "/wheelhouse", "mode": "rw"},
-        # /bb for fetch.py; /tmp/bb is where build-deps.sh expects itself and env.sh (the
-        # trailing slash only makes it a second key of this dict: Docker ignores it).
-        str(SCRIPTS_DIR.resolve()): {"bind": "/bb", "mode": "ro"},
-        f"{SCRIPTS_DIR.resolve()}/": {"bind": "/tmp/bb", "mode": "ro"},
+        # /bb for fetch.py; /tmp/bb is where build-deps.sh expects itself, env.sh and the apt
+        # helper (the trailing slash only makes it a second key of this dict: Docker ignores it).
+        str(scripts): {"bind": "/bb", "mode": "ro"},
+        f"{scripts}/": {"bind": "/tmp/bb", "mode": "ro"},
     }
     if out is not None:
         volumes[str(out.resolve())] = {"bind": "/out", "mode": "rw"}
