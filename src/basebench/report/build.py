@@ -44,6 +44,7 @@ from basebench.report.recommend import (
 from basebench.report.sections import ReportContext, metric_table
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
+from basebench.report.versions import prerelease_versions, python_label, versions_blocks
 from basebench.results import (
     CONTAINER_PROBE_METRIC,
     CPU_PROBE_METRIC,
@@ -154,6 +155,7 @@ def build_document(
     # The verdict first, then the figures it rests on.
     doc.add(Heading("Recommendation"), *recommendation_blocks(choices))
     doc.add(Heading("Summary"), summary)
+    doc.add(*versions_blocks(frame, configs, metas))
     doc.add(*glossary_blocks(sorted({c.strategy for ch in choices for c in ch.candidates})))
     doc.add(*how_to_read(frame))
     doc.add(*group_sections(ctx))
@@ -367,6 +369,7 @@ def header_strip(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]], out: P
     """What a reader checks first: which Python, which world, which profile, which host, when,
     whether the run finished, and where the data and the comparisons are."""
     pythons = sorted(set(frame["python"].tolist()) - {""}, key=version_key)
+    prereleases = prerelease_versions(metas)
     sources = sorted(set(frame["base_source"].tolist()) - {""})
     profiles = list(dict.fromkeys(str((m.get("config") or {}).get("profile", "?")) for m in metas))
     hosts = list(dict.fromkeys(str((m.get("host") or {}).get("cpu_model", "?")) for m in metas))
@@ -379,7 +382,7 @@ def header_strip(frame: pd.DataFrame, metas: Sequence[Mapping[str, Any]], out: P
         ["Python", "Base images", "Profile", "Host", "Started", "Status", "Files"],
         [
             [
-                ", ".join(pythons) or "?",
+                ", ".join(python_label(p, prereleases) for p in pythons) or "?",
                 ", ".join(sources) or "?",
                 ", ".join(profiles),
                 "; ".join(hosts),
