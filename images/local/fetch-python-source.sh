@@ -12,22 +12,37 @@ set -eu
 : "${PYTHON_ORIG_SHA256:?build-arg PYTHON_ORIG_SHA256 is required (sha256 of the .orig.tar.xz)}"
 here="$(dirname "$0")"
 
+upstream="${PYTHON_SRC_VERSION#*:}"     # drop epoch
+upstream="${upstream%-*}"               # drop Debian revision
+
 # deb-src line for the requested suite, on the same mirror the rootfs already uses, with the
 # same apt configuration as source discovery (an expired unstable suite must not stop us here).
-sh "$here/apt-sources.sh" update "$PYTHON_SRC_SUITE"
+# PYTHON_SRC_SUITE=pool: a release no index lists any more, found in the mirror's pool, whose
+# sha256 comes from its uploader's signed .dsc (src/basebench/local/pool.py): no deb-src line.
+if [ "$PYTHON_SRC_SUITE" = pool ]; then
+	sh "$here/apt-sources.sh" update
+else
+	sh "$here/apt-sources.sh" update "$PYTHON_SRC_SUITE"
+fi
 export DEBIAN_FRONTEND=noninteractive
 # xz-utils: a minbase rootfs cannot unpack .tar.xz without it.
 apt-get install -y --no-install-recommends xz-utils
 
 mkdir -p /usr/src/debian-src
 cd /usr/src/debian-src
-# --download-only --tar-only: no dpkg-source run, we only want the orig
-# tarball (a mirror may also lack the .dsc/.debian.tar of a listed revision).
-# apt itself checks the files against the suite's Sources index.
-apt-get source --download-only --tar-only "$PYTHON_SRC_PACKAGE=$PYTHON_SRC_VERSION"
-
-upstream="${PYTHON_SRC_VERSION#*:}"     # drop epoch
-upstream="${upstream%-*}"               # drop Debian revision
+if [ "$PYTHON_SRC_SUITE" = pool ]; then
+	uri="$(sh "$here/apt-sources.sh" uri)"
+	pkg="$PYTHON_SRC_PACKAGE"
+	orig="${pkg}_${upstream}.orig.tar.xz"
+	# apt-helper checks the hash while it downloads; the sha256 check below says it again.
+	/usr/lib/apt/apt-helper download-file "$uri/pool/main/$(printf %s "$pkg" | cut -c1)/$pkg/$orig" \
+		"$orig" "SHA256:$PYTHON_ORIG_SHA256"
+else
+	# --download-only --tar-only: no dpkg-source run, we only want the orig
+	# tarball (a mirror may also lack the .dsc/.debian.tar of a listed revision).
+	# apt itself checks the files against the suite's Sources index.
+	apt-get source --download-only --tar-only "$PYTHON_SRC_PACKAGE=$PYTHON_SRC_VERSION"
+fi
 orig=''
 for f in "${PYTHON_SRC_PACKAGE}_${upstream}".orig.tar.*; do
 	case "$f" in *.asc) continue ;; esac

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
@@ -15,15 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from basebench.engine import Engine
-from basebench.errors import UserError
+from basebench.errors import BuildFailed, UserError
 from basebench.labels import label, unprefixed
+from basebench.local.pool import POOL_SUITE, find_in_pool
 from basebench.local.rootfs import ensure_rootfs
-from basebench.local.sources import PythonSource, choose, discover
+from basebench.local.sources import PythonSource, candidates, discover
 from basebench.paths import IMAGES_DIR, files_digest
 from basebench.variants import Variant, check_combination
 
 LOCAL_REPOSITORY = "basebench/local"
 LOCAL_RECIPES = IMAGES_DIR / "local"
+#: The first stage of every local recipe: CPython's upstream tarball fetched through apt and
+#: checked against the suite's Sources index (no compiler; the same stage in every recipe).
+SOURCE_TARGET = "source"
 BUILD_INFO_PATH = "/usr/local/share/basebench/build-info.json"
 
 
@@ -154,7 +159,7 @@ class _LocalBuild:
             "PYTHON_SRC_VERSION": self.source.version,
             "PYTHON_SRC_SUITE": self.source.suite,
             "PYTHON_ORIG_SHA256": self.source.orig_sha256,
-            "PYTHON_VERSION": self.source.upstream_version,
+            "PYTHON_VERSION": self.source.python_version,
             "OPT_LEVEL": self.opt_level,
             "FLAGS": self.variant.check_local().flags,
         }
@@ -164,7 +169,8 @@ class _LocalBuild:
         return {
             label("variant"): self.variant.name,
             label("python"): self.python,
-            label("python.version"): self.source.upstream_version,
+            label("python.version"): self.source.python_version,
+            label("python.prerelease"): "yes" if self.source.prerelease else "no",
             label("libc"): self.variant.libc,
             label("libc.version"): str(info.get("libc", "")),
             label("base_source"): "local",
@@ -178,18 +184,24 @@ class _LocalBuild:
             label("source.version"): self.source.version,
             label("source.suite"): self.source.suite,
             label("source.sha256"): self.source.orig_sha256,
+            label("source.signed_by"): self.source.signed_by,
             label("recipe_key"): self.key,
             label("build_seconds"): f"{seconds:.1f}",
         }
 
 
 def _plan_local(
-    engine: Engine, variant: Variant, python: str, opt_level: str, target: str | None
+    engine: Engine,
+    variant: Variant,
+    python: str,
+    opt_level: str,
+    target: str | None,
+    source: PythonSource | None = None,
 ) -> _LocalBuild:
     recipe = variant.check_local()
     target = target or recipe.target
     rootfs = ensure_rootfs(engine, recipe.rootfs)
-    python_source = choose(discover(engine), python)
+    python_source = source or available_source(engine, variant, python)
     inputs = {
         "recipes": _recipe_digest(),
         "dockerfile": recipe.recipe,
@@ -214,9 +226,11 @@ def ensure_local(
     opt_level: str = "none",
     target: str | None = None,
     refresh: bool = False,
+    source: PythonSource | None = None,
 ) -> BaseImage:
-    """Build (or reuse) the local stand-in; its tag is a hash of the recipe and all inputs."""
-    plan = _plan_local(engine, variant, python, opt_level, target)
+    """Build (or reuse) the local stand-in; its tag is a hash of the recipe and all inputs.
+    ``source``: this CPython source package, not the best available one."""
+    plan = _plan_local(engine, variant, python, opt_level, target, source)
     tag = plan.tag
     if not refresh and engine.image_exists(tag):
         return _local_image(engine, variant, python, tag)
@@ -232,7 +246,9 @@ def ensure_local(
         build_args=plan.build_args(),
         log_name=f"local-{python}-{plan.name}-{opt_level}",
     )
-    labels = plan.labels(read_build_info(engine, staging), built.seconds)
+    # The source stage (a fetch check) has no interpreter and so no build information.
+    info = read_build_info(engine, staging) if plan.target != SOURCE_TARGET else {}
+    labels = plan.labels(info, built.seconds)
     # Labels that come from inside the build (flags, libc version) are added by a FROM-only
     # build on top: metadata only, the layers are shared.
     with tempfile.TemporaryDirectory(prefix="basebench-relabel-") as tmp:
@@ -240,6 +256,65 @@ def ensure_local(
         engine.build(Path(tmp), tag=tag, kind="base", labels=labels, log_name=f"label-{plan.name}")
     engine.client.images.remove(staging)  # drops the staging tag only; the layers are shared
     return _local_image(engine, variant, python, tag, build_seconds=built.seconds)
+
+
+#: Sources whose tarball could not be fetched in this process (a mirror that indexes a file it
+#: does not have); the next candidate is tried instead.
+_UNFETCHABLE: dict[PythonSource, str] = {}
+
+
+def available_source(engine: Engine, variant: Variant, python: str) -> PythonSource:
+    """The best source package of ``python`` whose tarball this mirror really serves.
+
+    Decided by building the recipe's source stage (seconds; cached as an image), before any
+    compile, so a listed-but-missing file costs one download attempt, not a failed build
+    after minutes of work.
+    """
+    listed = candidates(discover(engine), python)
+    for candidate in listed:
+        if candidate in _UNFETCHABLE:
+            continue
+        try:
+            ensure_local(engine, variant, python, target=SOURCE_TARGET, source=candidate)
+        except BuildFailed as exc:
+            _UNFETCHABLE[candidate] = _fetch_failure(exc)
+            continue
+        return candidate
+    # Every listed tarball is missing: an older release the pool still has, if one is signed.
+    try:
+        older = find_in_pool(engine, listed)
+        ensure_local(engine, variant, python, target=SOURCE_TARGET, source=older)
+        return older
+    except UserError as exc:
+        _UNFETCHABLE[replace(listed[0], suite=POOL_SUITE)] = str(exc).splitlines()[0]
+    tried = [
+        f"{s.package}={s.version} ({s.suite}): {why}"
+        for s, why in _UNFETCHABLE.items()
+        if s.python == python
+    ]
+    raise UserError(
+        f"no CPython {python} source package could be fetched from the mirror: " + "; ".join(tried)
+    )
+
+
+def _fetch_failure(exc: BuildFailed) -> str:
+    """apt's own error line from the build log ("E: Failed to fetch .../x.orig.tar.xz 404
+    Not Found"), the mirror's address cut to the file name; else the build's first line."""
+    try:
+        lines = Path(exc.log_path).read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    errors = [ln.split(" E: ", 1)[1] for ln in lines if " E: " in ln]
+    if errors:
+        return re.sub(r"\S+://\S*/", ".../", errors[0]).strip() + f" (log: {exc.log_path})"
+    return str(exc).splitlines()[0]
+
+
+def fetch_source(engine: Engine, variant: Variant, python: str) -> PythonSource:
+    """The source stage of ``variant``'s recipe for ``python`` (seconds, not the compile's
+    minutes): which source package a stand-in of ``python`` would be built from, or a
+    UserError saying why none can be fetched."""
+    return available_source(engine, variant, python)
 
 
 def ensure_builder(engine: Engine, variant: Variant, python: str, *, opt_level: str) -> BaseImage:

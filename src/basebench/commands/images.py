@@ -3,15 +3,20 @@ from __future__ import annotations
 import argparse
 import time
 
-from basebench.bases import ensure_base, resolve_base_source
+from basebench.bases import ensure_base, fetch_source, resolve_base_source
 from basebench.config import OPT_LEVELS
 from basebench.engine import MANAGED_FILTER, Engine
 from basebench.errors import UserError
 from basebench.labels import KIND as KIND_LABEL
 from basebench.labels import REF as REF_LABEL
 from basebench.labels import label
+from basebench.local.sources import choose, discover
 from basebench.netconf import network_settings
 from basebench.variants import BASE_SOURCES, load_catalogue
+from basebench.versions import version_key
+
+#: The source stage is the same in every local recipe: one variant's checks them all.
+SOURCE_CHECK_VARIANT = "slim-trixie"
 
 HELP = "list the base images here, or bootstrap (build or pull) the ones a run needs"
 
@@ -28,6 +33,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     boot.add_argument("--refresh", action="store_true", help="rebuild even when cached")
     boot.add_argument("--ca-bundle", metavar="PATH")
     boot.add_argument("--network", default="host")
+    src = sub.add_parser(
+        "sources",
+        help="the CPython versions Debian's archive serves as source packages (the local "
+        "stand-ins can be built for these); --check fetches each one's source",
+    )
+    src.add_argument(
+        "--check",
+        action="store_true",
+        help="build each version's source stage (download and verify its tarball, no compile)",
+    )
+    src.add_argument("--refresh", action="store_true", help="read the Sources index again")
+    src.add_argument("--network", default="host")
     fid = sub.add_parser(
         "fidelity", help="local stand-ins next to the official images: sizes, bootstrap times"
     )
@@ -89,9 +106,36 @@ def _list(engine: Engine) -> int:
     return 0
 
 
+def _sources(args: argparse.Namespace) -> int:
+    """One line per served CPython version (the suite a stand-in takes it from first), and
+    with --check whether its source stage builds here."""
+    engine = Engine(network=network_settings(args.network))
+    served = discover(engine, refresh=args.refresh)
+    pythons = sorted({s.python for s in served}, key=version_key)
+    variant = load_catalogue().get(SOURCE_CHECK_VARIANT)
+    failures = 0
+    for python in pythons:
+        chosen, checked = choose(served, python), ""
+        if args.check:
+            start = time.perf_counter()
+            try:
+                chosen = fetch_source(engine, variant, python)
+                checked = f"  source OK ({time.perf_counter() - start:.0f} s)"
+            except UserError as exc:
+                failures += 1
+                checked = f"  source FAILED: {str(exc).splitlines()[0]}"
+        print(
+            f"{python:<6} {chosen.python_version:<12} {chosen.package}={chosen.version} "
+            f"({chosen.suite}){'  pre-release' if chosen.prerelease else ''}{checked}"
+        )
+    return 1 if failures else 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.images_command == "list":
         return _list(Engine())
+    if args.images_command == "sources":
+        return _sources(args)
     if args.images_command == "fidelity":
         from basebench.fidelity import fidelity, markdown
 

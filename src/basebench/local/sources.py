@@ -45,11 +45,25 @@ class PythonSource:
     suite: str
     orig_tarball: str
     orig_sha256: str
+    #: A release found in the pool, not in an index (basebench.local.pool): who signed its
+    #: .dsc, the signature that vouches for orig_sha256 ("" for an indexed one).
+    signed_by: str = ""
 
     @property
     def upstream_version(self) -> str:
         """3.13.5 from 1:3.13.5-2+deb13u5 (epoch and Debian revision dropped)."""
         return self.version.split(":", 1)[-1].rsplit("-", 1)[0]
+
+    @property
+    def python_version(self) -> str:
+        """CPython's own spelling of the release: Debian's 3.15.0~a2 is CPython's 3.15.0a2
+        (what ``python --version`` and the tarball's patchlevel.h say)."""
+        return self.upstream_version.replace("~", "")
+
+    @property
+    def prerelease(self) -> bool:
+        """An alpha, beta or release candidate (Debian spells them 3.15.0~a2, 3.14.0~rc1)."""
+        return "~" in self.upstream_version
 
 
 def parse_sources(text: str) -> list[PythonSource]:
@@ -92,10 +106,13 @@ def parse_sources(text: str) -> list[PythonSource]:
     return list(dict.fromkeys(found))  # a suite's index may be listed twice
 
 
-def choose(sources: list[PythonSource], python: str) -> PythonSource:
-    """The most stable suite that serves ``python`` (stable gets security updates first)."""
-    candidates = [s for s in sources if s.python == python]
-    if not candidates:
+def candidates(sources: list[PythonSource], python: str) -> list[PythonSource]:
+    """Every source of ``python``, best first: the most stable suite (stable gets security
+    updates first), within a suite the newest upstream release (a suite may list two
+    revisions for a while, sid does). The next ones are for when a mirror lists a file it
+    does not have: a snapshot's unstable suites may index a release whose tarball is gone."""
+    found = [s for s in sources if s.python == python]
+    if not found:
         served = sorted({s.python for s in sources}, key=version_key)
         raise UserError(
             f"Debian's archive serves no CPython {python} source package; it serves "
@@ -103,14 +120,27 @@ def choose(sources: list[PythonSource], python: str) -> PythonSource:
             + ". Pick one of those, or use --base-source official with a registry."
         )
     order = {suite: i for i, suite in enumerate(SERVED_SUITES)}
-    best_suite = min(order.get(s.suite, len(order)) for s in candidates)
-    in_suite = [s for s in candidates if order.get(s.suite, len(order)) == best_suite]
-    # A suite may list two revisions for a while (sid): take the newest upstream release.
-    return max(in_suite, key=lambda s: version_key(s.upstream_version))
+    return sorted(
+        found,
+        key=lambda s: (order.get(s.suite, len(order)), _negated(version_key(s.upstream_version))),
+    )
+
+
+def _negated(key: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(-part for part in key)
+
+
+def choose(sources: list[PythonSource], python: str) -> PythonSource:
+    """The best source of ``python`` (see :func:`candidates`)."""
+    return candidates(sources, python)[0]
+
+
+def cache_dir() -> Path:
+    return Path.home() / ".cache" / "basebench"
 
 
 def _cache_path() -> Path:
-    return Path.home() / ".cache" / "basebench" / "python-sources.json"
+    return cache_dir() / "python-sources.json"
 
 
 def discover(engine: Engine, *, refresh: bool = False) -> list[PythonSource]:
