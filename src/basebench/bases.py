@@ -18,7 +18,7 @@ from typing import Any
 from basebench.engine import Engine
 from basebench.errors import BuildFailed, UserError
 from basebench.labels import label, unprefixed
-from basebench.local.pool import POOL_SUITE, find_in_pool
+from basebench.local.pool import POOL_SUITE, find_in_pool, known_missing, remember_missing
 from basebench.local.rootfs import ensure_rootfs
 from basebench.local.sources import PythonSource, candidates, discover
 from basebench.paths import IMAGES_DIR, files_digest
@@ -258,11 +258,6 @@ def ensure_local(
     return _local_image(engine, variant, python, tag, build_seconds=built.seconds)
 
 
-#: Sources whose tarball could not be fetched in this process (a mirror that indexes a file it
-#: does not have); the next candidate is tried instead.
-_UNFETCHABLE: dict[PythonSource, str] = {}
-
-
 def available_source(engine: Engine, variant: Variant, python: str) -> PythonSource:
     """The best source package of ``python`` whose tarball this mirror really serves.
 
@@ -271,27 +266,24 @@ def available_source(engine: Engine, variant: Variant, python: str) -> PythonSou
     after minutes of work.
     """
     listed = candidates(discover(engine), python)
+    tried = []
     for candidate in listed:
-        if candidate in _UNFETCHABLE:
-            continue
-        try:
-            ensure_local(engine, variant, python, target=SOURCE_TARGET, source=candidate)
-        except BuildFailed as exc:
-            _UNFETCHABLE[candidate] = _fetch_failure(exc)
-            continue
-        return candidate
+        why = known_missing().get(candidate.orig_sha256)
+        if why is None:
+            try:
+                ensure_local(engine, variant, python, target=SOURCE_TARGET, source=candidate)
+                return candidate
+            except BuildFailed as exc:
+                why = _fetch_failure(exc)
+                remember_missing(candidate, why)
+        tried.append(f"{candidate.package}={candidate.version} ({candidate.suite}): {why}")
     # Every listed tarball is missing: an older release the pool still has, if one is signed.
     try:
         older = find_in_pool(engine, listed)
         ensure_local(engine, variant, python, target=SOURCE_TARGET, source=older)
         return older
     except UserError as exc:
-        _UNFETCHABLE[replace(listed[0], suite=POOL_SUITE)] = str(exc).splitlines()[0]
-    tried = [
-        f"{s.package}={s.version} ({s.suite}): {why}"
-        for s, why in _UNFETCHABLE.items()
-        if s.python == python
-    ]
+        tried.append(f"{POOL_SUITE}: {str(exc).splitlines()[0]}")
     raise UserError(
         f"no CPython {python} source package could be fetched from the mirror: " + "; ".join(tried)
     )

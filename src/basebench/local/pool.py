@@ -98,6 +98,28 @@ def parse_found(output: str, python: str, package: str) -> PythonSource | None:
     return None
 
 
+def _missing_path() -> Path:
+    return cache_dir() / "python-sources-missing.json"
+
+
+def known_missing() -> dict[str, str]:
+    """orig_sha256 -> why, for tarballs this mirror did not deliver within the last day (so
+    that every run does not download-attempt them again before taking the next candidate)."""
+    path = _missing_path()
+    if not path.is_file() or time.time() - path.stat().st_mtime > CACHE_MAX_AGE_S:
+        return {}
+    found: dict[str, str] = json.loads(path.read_text())
+    return found
+
+
+def remember_missing(source: PythonSource, why: str) -> None:
+    missing = known_missing()
+    missing[source.orig_sha256] = why
+    path = _missing_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, missing, overwrite=True)
+
+
 def _cache_path(python: str) -> Path:
     return cache_dir() / f"python-pool-{python}.json"
 
