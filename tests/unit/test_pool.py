@@ -66,3 +66,20 @@ def test_a_prerelease_from_the_pool_is_one() -> None:
     text = FOUND.replace("3.14.7-1", "3.15.0~rc1-1").replace("3.14.7.orig", "3.15.0~rc1.orig")
     found = parse_found(text.replace("python3.14", "python3.15"), "3.15", "python3.15")
     assert found is not None and found.prerelease and found.python_version == "3.15.0rc1"
+
+
+def test_a_missing_tarball_is_remembered_for_a_day(tmp_path, monkeypatch) -> None:
+    import os
+    import time
+
+    from basebench.local import pool
+
+    monkeypatch.setattr(pool, "cache_dir", lambda: tmp_path)
+    source = _listed("3.14.8-1")[0]
+    assert pool.known_missing() == {}
+    pool.remember_missing(source, "404 Not Found")
+    assert pool.known_missing() == {source.orig_sha256: "404 Not Found"}
+    # A day later the mirror may have caught up: the file is tried again.
+    old = time.time() - pool.CACHE_MAX_AGE_S - 60
+    os.utime(tmp_path / "python-sources-missing.json", (old, old))
+    assert pool.known_missing() == {}
