@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from basebench.local import pool
 from basebench.local.pool import POOL_SUITE, parse_found, probe_versions
-from basebench.local.sources import PythonSource
+from basebench.local.sources import CACHE_MAX_AGE_S, PythonSource
 
 
 def _listed(*versions: str) -> list[PythonSource]:
@@ -68,18 +75,15 @@ def test_a_prerelease_from_the_pool_is_one() -> None:
     assert found is not None and found.prerelease and found.python_version == "3.15.0rc1"
 
 
-def test_a_missing_tarball_is_remembered_for_a_day(tmp_path, monkeypatch) -> None:
-    import os
-    import time
-
-    from basebench.local import pool
-
+def test_a_missing_tarball_is_remembered_for_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(pool, "cache_dir", lambda: tmp_path)
     source = _listed("3.14.8-1")[0]
     assert pool.known_missing() == {}
     pool.remember_missing(source, "404 Not Found")
     assert pool.known_missing() == {source.orig_sha256: "404 Not Found"}
     # A day later the mirror may have caught up: the file is tried again.
-    old = time.time() - pool.CACHE_MAX_AGE_S - 60
+    old = time.time() - CACHE_MAX_AGE_S - 60
     os.utime(tmp_path / "python-sources-missing.json", (old, old))
     assert pool.known_missing() == {}
