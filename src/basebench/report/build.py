@@ -170,7 +170,7 @@ def group_sections(ctx: ReportContext) -> list[Block]:
         section: Section = groups.load(reference)
         blocks += section(ctx)
     # A group from an older or newer basebench still shows its numbers, without new code.
-    for name in sorted(set(ctx.frame["group"].tolist()) - set(groups.GROUP_NAMES)):
+    for name in sorted(set(ctx.frame["group"].tolist()) - groups.WRITTEN_GROUPS):
         blocks += [
             Heading(f"Other measurements: {name}"),
             metric_table(ctx.group(name), ctx.configs),
