@@ -47,6 +47,7 @@ from basebench.measure.installs import (
     timed_install,
 )
 from basebench.measure.resolved import (
+    SET_GROUP,
     ResolvedSet,
     built_wheels,
     distributions,
@@ -54,8 +55,7 @@ from basebench.measure.resolved import (
 )
 from basebench.results import Measurement
 
-#: The tidy group and benchmark of the whole-set rows.
-SET_GROUP = "install_set"
+#: The benchmark of the whole-set rows (their group: SET_GROUP).
 WHOLE_SET = "whole set"
 #: Where the set's requirements file sits: inside the wheelhouse, which every container mounts
 #: (pip's --find-links ignores files that are not packages).

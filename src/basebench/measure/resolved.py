@@ -27,6 +27,8 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+#: The tidy group of the whole set installed together (measure/install_set.py writes it).
+SET_GROUP = "install_set"
 SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tgz", ".zip")
 #: The platform "tag" of an sdist, and of a pure wheel.
 SDIST = "sdist"
