@@ -109,4 +109,3 @@ def test_the_whole_set_installs_offline_with_its_time(measured):
         wall, pip = rows[(base.variant, "wall_time")], rows[(base.variant, "pip_time")]
         assert wall["detail"].endswith("; offline")
         assert 0 < pip["value"] < wall["value"]
-
