@@ -60,6 +60,8 @@ class Config:
     allocators: list[str] = field(default_factory=list)  # runtime; empty = all the image has
     workloads: list[str] = field(default_factory=list)  # runtime; empty = the whole manifest
     requirements: str = ""  # a user's own requirements file ("bring your own app")
+    #: With ``requirements``: measure the built-in install set (``packages``) beside it.
+    with_reference_set: bool = False
     dockerfile: str = ""  # a user's own Dockerfile taking ARG BASE_IMAGE
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,6 +78,10 @@ _FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 
 def _check_type(name: str, value: Any, where: str) -> Any:
     kind = _FIELD_TYPES[name]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {name} must be true or false, got {value!r}")
+        return value
     if kind == "list[str]":
         if isinstance(value, str):
             value = [value]

@@ -439,8 +439,10 @@ class Engine:
         user: str | None = None,
         workdir: str | None = None,
         hostname: str | None = None,
+        offline: bool = False,
     ) -> RunResult:
-        """Run a command to completion in a new labelled container, then remove it."""
+        """Run a command to completion in a new labelled container, then remove it;
+        ``offline``: with no network at all (``network_mode="none"``), whatever the run's mode."""
         kwargs = self._container_kwargs(
             environment=environment,
             volumes=volumes,
@@ -448,6 +450,8 @@ class Engine:
             labels=labels,
             kind=kind,
         )
+        if offline:
+            kwargs["network_mode"] = "none"
         if user:
             kwargs["user"] = user
         if workdir:

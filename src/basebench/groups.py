@@ -33,6 +33,8 @@ class Group:
     #: ``compare`` widens a timing's threshold by that probe's drift between the runs (when
     #: significant), and judges the metrics of a group without a probe by the factor alone.
     host_probe: str
+    #: Other tidy groups its rows go to (shown by its own section, probed like it).
+    also_writes: tuple[str, ...] = ()
 
 
 #: Names of the host probes (their stored metrics are in :mod:`basebench.results`).
@@ -56,6 +58,8 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:build_and_install",
         report_rank=1,
         host_probe=CPU_PROBE,
+        # A team's requirements installed as one set (basebench.measure.install_set).
+        also_writes=("install_set",),
     ),
     Group(
         "size",
@@ -88,11 +92,14 @@ GROUPS: tuple[Group, ...] = (
 )
 
 GROUP_NAMES: tuple[str, ...] = tuple(g.name for g in GROUPS)
-_BY_NAME = {g.name: g for g in GROUPS}
+_BY_NAME = {g.name: g for g in GROUPS} | {extra: g for g in GROUPS for extra in g.also_writes}
+#: Every tidy group some entry writes (its own name, or one it also writes).
+WRITTEN_GROUPS: frozenset[str] = frozenset(_BY_NAME)
 
 
 def group(name: str) -> Group | None:
-    """The registry entry of ``name``; None for a name no entry has (an older run's group)."""
+    """The registry entry that writes ``name``; None for a name no entry writes (an older
+    run's group)."""
     return _BY_NAME.get(name)
 
 

@@ -130,6 +130,12 @@ def check_paths(config: Config, where: Callable[[str], str], problems: Problems)
         problems.add(f"{where('app')} {config.app}: no such folder; give your build context")
     if config.requirements:
         problems.add(check_requirements(resolve(config.requirements), where("requirements")))
+    elif config.with_reference_set:
+        problems.add(
+            f"{where('with_reference_set')} adds the built-in install set back beside your "
+            "requirements; give --requirements FILE too (without it the built-in set is "
+            "measured anyway)"
+        )
     if config.dockerfile:
         problems.add(check_dockerfile(resolve(config.dockerfile), where("dockerfile")))
         if app == resolve(Defaults.app):
@@ -146,7 +152,7 @@ def check_paths(config: Config, where: Callable[[str], str], problems: Problems)
                 "for the built-in strategies; add one, give --requirements FILE, or give "
                 "--dockerfile with your own build"
             )
-    if "install" in config.groups:
+    if "install" in config.groups and (not config.requirements or config.with_reference_set):
         packages = resolve(config.packages)
         problems.add(_file(packages, where("packages")))
 

@@ -5,7 +5,9 @@ Layout of ``results/<run-id>/``::
     run.json                  host metadata, resolved configuration, start/end, base source
     measurements/*.json       pytest-benchmark JSON (host-timed steps), pyperf JSON (in-container
                               timings) or basebench's own ``basebench.measurements/1`` (sizes,
-                              install outcomes, HTTP load...)
+                              install outcomes, HTTP load...), and
+                              ``basebench.resolved/1`` (the install group's resolved set of a
+                              team's requirements per base, read by load_resolved)
     logs/                     build logs (not committed)
     report/                   written by ``basebench report``
 
@@ -33,6 +35,9 @@ from basebench.errors import UserError
 
 RUN_FORMAT = "basebench.run/1"
 MEASUREMENTS_FORMAT = "basebench.measurements/1"
+#: The resolved set of a team's requirements per base (basebench.measure.resolved.ResolvedSet
+#: as dicts, under "sets"): no values, so no rows of the tidy frame.
+RESOLVED_FORMAT = "basebench.resolved/1"
 
 # The tags every measured value carries (empty string when not applicable).
 TAG_COLUMNS = ("variant", "python", "libc", "base_source", "strategy", "allocator")
@@ -205,6 +210,10 @@ class Run:
     def write_measurements(self, stem: str, measurements: Iterable[Measurement]) -> Path:
         rows = [m.as_dict() for m in measurements]
         payload = {"format": MEASUREMENTS_FORMAT, "run": self.run_id, "rows": rows}
+        return atomic_write_json(self.unique_path(stem), payload)
+
+    def write_resolved(self, stem: str, sets: Iterable[Mapping[str, Any]]) -> Path:
+        payload = {"format": RESOLVED_FORMAT, "run": self.run_id, "sets": list(sets)}
         return atomic_write_json(self.unique_path(stem), payload)
 
     def add_pyperf_file(self, source: Path, stem: str, tags: Tags) -> Path:
@@ -456,9 +465,7 @@ def _rows_from_pytest_benchmark(run: str, data: Mapping[str, Any]) -> Iterator[d
             }
 
 
-def load_run_rows(run_dir: Path) -> Iterator[dict[str, Any]]:
-    meta = read_run_meta(run_dir)
-    run = meta["run_id"]
+def _measurement_files(run_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     measurements = Path(run_dir) / "measurements"
     if not measurements.is_dir():
         return
@@ -469,6 +476,26 @@ def load_run_rows(run_dir: Path) -> Iterator[dict[str, Any]]:
             raise UserError(f"{path}: not valid JSON ({exc})") from None
         if not isinstance(data, dict):
             raise UserError(f"{path}: not a measurement file (a JSON {type(data).__name__})")
+        yield path, data
+
+
+def load_resolved(run_dirs: Sequence[Path]) -> list[dict[str, Any]]:
+    """Every resolved set the runs stored (``basebench.resolved/1``), each with its run id."""
+    sets: list[dict[str, Any]] = []
+    for run_dir in run_dirs:
+        for _path, data in _measurement_files(run_dir):
+            if data.get("format") == RESOLVED_FORMAT:
+                run = str(data.get("run", Path(run_dir).name))
+                sets += [{**s, "run": run} for s in data.get("sets", []) if isinstance(s, dict)]
+    return sets
+
+
+def load_run_rows(run_dir: Path) -> Iterator[dict[str, Any]]:
+    meta = read_run_meta(run_dir)
+    run = meta["run_id"]
+    for path, data in _measurement_files(run_dir):
+        if data.get("format") == RESOLVED_FORMAT:
+            continue  # no values: load_resolved reads it
         if data.get("format") == MEASUREMENTS_FORMAT:
             yield from _rows_from_measurements(run, data)
         elif "machine_info" in data and "benchmarks" in data:

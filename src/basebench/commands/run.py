@@ -51,7 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--requirements",
         type=Path,
-        help="your application's requirements file (bring your own app)",
+        help="your application's requirements file (bring your own app): the install group "
+        "measures it alone, with its resolved set per base and the whole set installed together",
+    )
+    parser.add_argument(
+        "--with-reference-set",
+        action="store_true",
+        default=None,
+        help="with --requirements: measure the built-in install set (benchmarks/packages.txt) too",
     )
     parser.add_argument(
         "--dockerfile", type=Path, help="your own Dockerfile taking ARG BASE_IMAGE (with --app)"
@@ -85,6 +92,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "cpuset",
         "cpus",
         "network",
+        "with_reference_set",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -99,3 +99,15 @@ def deps_plan(family: str, source: str) -> DepsPlan:
     return DepsPlan(
         "", f"{NOT_PROVIDED} the local musl stand-in has no package manager (official Alpine: apk)"
     )
+
+
+def needs_text(package: str, family: str, source: str) -> str:
+    """What building ``package`` from its sdist needs on this family of base, in one line
+    for the report: "a C compiler and the C library's headers: apt gcc libc6-dev"."""
+    wanted = load_build_deps().get(package)
+    plan = deps_plan(family, source)
+    if plan.manager:
+        return f"{wanted.why}: {plan.manager} {' '.join(wanted.for_manager(plan.manager))}"
+    if plan.provided:  # the full Debian image carries them
+        return f"{wanted.why} (the full image has them)"
+    return f"{wanted.why}: apk {' '.join(wanted.apk)} on official Alpine (the stand-in has none)"

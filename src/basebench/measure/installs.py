@@ -1,7 +1,8 @@
 """Group "install": one package at a time, pip install into a fresh container of each base.
 
-For every package of the set (benchmarks/packages.txt, plus the lines of the team's own
-requirements file when ``requirements`` is set) on every base:
+For every package of the set (the team's own requirements file when ``requirements`` is set,
+with benchmarks/packages.txt beside it only under ``with_reference_set``; else
+benchmarks/packages.txt; a project in both once, with the more specific pin) on every base:
 
 1. download (not timed as the result): ``fetch.py /wheelhouse PKG`` runs in a container of the
    base, so the base's own pip and platform tags choose the files (a manylinux or musllinux
@@ -24,6 +25,9 @@ requirements file when ``requirements`` is set) on every base:
 Rows: group "install", benchmark = package, metrics ``wall_time`` (s), ``pip_time`` (s),
 ``deps_time`` (s, build dependencies, where installed), ``download_time`` (s, step 1) and
 ``failed`` (0/1), all with the same detail.
+
+With a team's requirements file, measure/install_set.py adds the resolved set per base and the
+whole set installed together (group "install_set").
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ from basebench.labels import GROUP as GROUP_LABEL
 from basebench.measure._app_image import stage_scripts
 from basebench.measure._context import RunContext
 from basebench.measure.build_deps import deps_plan, load_build_deps
+from basebench.measure.resolved import (
+    SDIST_SUFFIXES,
+    RequirementChoice,
+    merge_requirements,
+    wheel_platform_tag,
+)
 from basebench.paths import resolve
 from basebench.preflight import requirement_lines
 from basebench.results import Measurement
@@ -76,7 +86,6 @@ DEPS_FAILED = "BASEBENCH_DEPS_FAILED="
 # What pip download printed for each file it fetched (or found already there).
 _FETCHED = re.compile(r"(?:Saved|already downloaded)\s+(\S+)")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tgz", ".zip")
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,28 +114,34 @@ def canonical_name(spec: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(1)).lower()
 
 
-def package_set(ctx: RunContext) -> list[str]:
-    """The default set, then the team's requirements (exact duplicates dropped)."""
-    specs = read_requirement_lines(resolve(ctx.config.packages))
+def requirement_choices(ctx: RunContext) -> list[RequirementChoice]:
+    """What the install group measures: the team's requirements alone when it gave a file
+    (with the built-in set beside them under ``with_reference_set``), else the built-in set.
+    A project in both is measured once, with the more specific pin."""
+    sets: list[tuple[str, list[str]]] = []
     if ctx.config.requirements:
-        specs += read_requirement_lines(resolve(ctx.config.requirements))
-    return list(dict.fromkeys(specs))
+        sets.append(("requirements", read_requirement_lines(resolve(ctx.config.requirements))))
+    if not ctx.config.requirements or ctx.config.with_reference_set:
+        sets.append(("reference", read_requirement_lines(resolve(ctx.config.packages))))
+    return merge_requirements(sets)
+
+
+def package_set(ctx: RunContext) -> list[str]:
+    """The requirement specifiers :func:`requirement_choices` keeps, in order."""
+    return [choice.spec for choice in requirement_choices(ctx)]
+
+
+def team_names(ctx: RunContext) -> tuple[str, ...]:
+    """The canonical names of the team's own requirements (none without a file)."""
+    if not ctx.config.requirements:
+        return ()
+    specs = read_requirement_lines(resolve(ctx.config.requirements))
+    return tuple(dict.fromkeys(canonical_name(spec) for spec in specs))
 
 
 # --------------------------------------------------------------------------------------------
 # What pip did
 # --------------------------------------------------------------------------------------------
-
-
-def wheel_platform_tag(filename: str) -> str:
-    """``orjson-3.10-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`` ->
-    ``manylinux_2_17_x86_64`` (the first of a compressed tag set); ``any`` for pure wheels."""
-    stem = filename.rsplit("/", 1)[-1].removesuffix(".whl")
-    tags = stem.split("-")[-1].split(".")
-    # A compressed set names one platform twice (manylinux2014 = manylinux_2_17): prefer the
-    # PEP 600/656 spelling, which says the glibc or musl version.
-    modern = [t for t in tags if t.startswith(("manylinux_", "musllinux_"))]
-    return (modern or tags)[0]
 
 
 def outcome_from_report(report: Mapping[str, Any], name: str) -> str:
@@ -231,7 +246,7 @@ class Outcome:
     deps_time: list[float] = field(default_factory=list)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:80]
 
 
@@ -252,14 +267,15 @@ def _volumes(wheelhouse: Path, out: Path | None = None) -> dict[str, dict[str, s
 def download(
     ctx: RunContext,
     base: BaseImage,
-    spec: str,
+    requirement: Sequence[str],
     wheelhouse: Path,
     deps: tuple[str, str] = ("", ""),
 ) -> tuple[bool, str, float]:
-    """(ok, output, seconds): fetch ``spec`` and its build requirements into the wheelhouse;
-    ``deps`` as for :func:`timed_install` (pip prepares an sdist's metadata while
-    downloading, and some sdists, psycopg2's, need their build dependencies for that)."""
-    command = ["python3", "/bb/fetch.py", "/wheelhouse", spec]
+    """(ok, output, seconds): fetch ``requirement`` (pip's arguments: a specifier, or ``-r``
+    and a file under /wheelhouse) and its build requirements into the wheelhouse; ``deps`` as
+    for :func:`timed_install` (pip prepares an sdist's metadata while downloading, and some
+    sdists, psycopg2's, need their build dependencies for that)."""
+    command = ["python3", "/bb/fetch.py", "/wheelhouse", *requirement]
     environment = _deps_environment(deps)
     if deps[0]:
         command = ["sh", "-c", 'sh /tmp/bb/build-deps.sh install && exec "$@"', "fetch", *command]
@@ -289,13 +305,16 @@ def _deps_environment(deps: tuple[str, str]) -> dict[str, str]:
 def timed_install(
     ctx: RunContext,
     base: BaseImage,
-    spec: str,
+    requirement: Sequence[str],
     wheelhouse: Path,
     out: Path,
     deps: tuple[str, str] = ("", ""),
+    *,
+    offline: bool = False,
 ) -> tuple[int, str, float, dict[str, Any]]:
     """(exit code, output, host seconds, pip report) of one install in a fresh container;
-    ``deps`` = (package manager, its packages) to install first ("" = none)."""
+    ``requirement`` as for :func:`download`; ``deps`` = (package manager, its packages) to
+    install first ("" = none); ``offline``: the container has no network at all."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -309,7 +328,7 @@ def timed_install(
         "/wheelhouse",
         "--report",
         "/out/report.json",
-        spec,
+        *requirement,
     ]
     environment = _deps_environment(deps)
     if deps[0]:
@@ -321,6 +340,7 @@ def timed_install(
         volumes=_volumes(wheelhouse, out),
         labels={GROUP_LABEL: GROUP},
         timeout_s=3600,
+        offline=offline,
     )
     (out / "output.txt").write_text(result.output)
     report: dict[str, Any] = {}
@@ -333,18 +353,20 @@ def timed_install(
     return result.exit_code, result.output, result.seconds, report
 
 
-def _rows(ctx: RunContext, base: BaseImage, name: str, outcome: Outcome) -> Iterable[Measurement]:
+def outcome_rows(
+    ctx: RunContext, base: BaseImage, name: str, outcome: Outcome, group: str = GROUP
+) -> Iterable[Measurement]:
     tags = ctx.tags(base)
     detail = outcome.detail
     if outcome.wall:
-        yield Measurement(GROUP, name, "wall_time", "s", outcome.wall, tags, detail)
+        yield Measurement(group, name, "wall_time", "s", outcome.wall, tags, detail)
     if outcome.pip:
-        yield Measurement(GROUP, name, "pip_time", "s", outcome.pip, tags, detail)
+        yield Measurement(group, name, "pip_time", "s", outcome.pip, tags, detail)
     if outcome.deps_time:
-        yield Measurement(GROUP, name, "deps_time", "s", outcome.deps_time, tags, detail)
+        yield Measurement(group, name, "deps_time", "s", outcome.deps_time, tags, detail)
     if outcome.download is not None:
-        yield Measurement(GROUP, name, "download_time", "s", [outcome.download], tags, detail)
-    yield Measurement(GROUP, name, "failed", "", [1.0 if outcome.failed else 0.0], tags, detail)
+        yield Measurement(group, name, "download_time", "s", [outcome.download], tags, detail)
+    yield Measurement(group, name, "failed", "", [1.0 if outcome.failed else 0.0], tags, detail)
 
 
 def measure(ctx: RunContext) -> None:
@@ -354,10 +376,17 @@ def measure(ctx: RunContext) -> None:
         return
     root = ctx.run.logs_dir / "install"
     outcomes: dict[tuple[str, str], Outcome] = {}
-    wheelhouses = {b.reference: root / "wheelhouse" / _slug(ctx.label(b)) for b in ctx.bases}
+    wheelhouses = {b.reference: root / "wheelhouse" / slug(ctx.label(b)) for b in ctx.bases}
     # 1. Downloads, per base (the network's share, kept out of the timed installs).
     for base in ctx.bases:
         _download_all(ctx, base, specs, wheelhouses[base.reference], outcomes)
+    whole = None
+    if ctx.config.requirements:
+        # Imported here: install_set builds on this module's download and timed install.
+        from basebench.measure.install_set import WholeSet
+
+        whole = WholeSet(ctx, specs, team_names(ctx), root / "set")
+        whole.download()
     # 2. Timed installs, interleaving the bases package by package.
     for round_no in range(ctx.config.rounds):
         for index, spec in enumerate(specs, 1):
@@ -365,18 +394,22 @@ def measure(ctx: RunContext) -> None:
                 outcome = outcomes[(base.reference, spec)]
                 if outcome.failed and not outcome.wall:
                     continue  # download failed, or an earlier round did
-                out = root / "runs" / _slug(ctx.label(base))
-                out = out / f"{_slug(canonical_name(spec))}-{round_no + 1}"
+                out = root / "runs" / slug(ctx.label(base))
+                out = out / f"{slug(canonical_name(spec))}-{round_no + 1}"
                 _install_once(ctx, base, spec, wheelhouses[base.reference], out, outcome)
                 if not outcome.skipped:
                     ctx.say(f"install ({index}/{len(specs)}) {_describe(outcome, spec, ctx, base)}")
+        if whole is not None:
+            whole.install_round(round_no)
     rows: list[Measurement] = []
     for base in ctx.bases:
         for spec in specs:
             outcome = outcomes[(base.reference, spec)]
             if not outcome.skipped:
-                rows.extend(_rows(ctx, base, canonical_name(spec), outcome))
+                rows.extend(outcome_rows(ctx, base, canonical_name(spec), outcome))
     ctx.run.write_measurements("install", rows)
+    if whole is not None:
+        whole.write()
 
 
 def _download_all(
@@ -390,14 +423,14 @@ def _download_all(
     with ctx.step(GROUP, f"download {len(specs)} packages for {ctx.label(base)}"):
         for spec in specs:
             outcome = outcomes.setdefault((base.reference, spec), Outcome())
-            ok, output, seconds = download(ctx, base, spec, wheelhouse)
+            ok, output, seconds = download(ctx, base, [spec], wheelhouse)
             if not ok:
                 # An sdist whose metadata needs its build dependencies (psycopg2: pg_config):
                 # again, with them, where this base can install them.
                 _plan_build_deps(ctx, base, spec, outcome)
                 if outcome.deps:
                     deps = (outcome.deps_manager, " ".join(outcome.deps))
-                    ok, output, seconds = download(ctx, base, spec, wheelhouse, deps)
+                    ok, output, seconds = download(ctx, base, [spec], wheelhouse, deps)
             elif fetched_sdists(output):
                 _plan_build_deps(ctx, base, spec, outcome)
             outcome.download = seconds
@@ -427,7 +460,7 @@ def _install_once(
     name = canonical_name(spec)
     deps = (outcome.deps_manager, " ".join(outcome.deps))
     try:
-        code, output, seconds, report = timed_install(ctx, base, spec, wheelhouse, out, deps)
+        code, output, seconds, report = timed_install(ctx, base, [spec], wheelhouse, out, deps)
     except UserError as exc:
         code, output, seconds, report = 1, str(exc), 0.0, {}
     chosen = outcome_from_report(report, name) if report else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from basebench import groups
 from basebench.errors import UserError
+from basebench.measure.resolved import ResolvedSet
 from basebench.report.analysis import SummaryRow, allocator_headlines, summarise
 from basebench.report.doc import (
     Block,
@@ -33,6 +34,7 @@ from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.export import data_frame, ratio_frame, schema_json
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
 from basebench.report.frame import Configs, check_run_dirs, label_configs, normalise
+from basebench.report.own_app import OwnApp, blocking_problems, verdict_blocks
 from basebench.report.reading import how_to_read
 from basebench.report.recommend import (
     DEFAULT_PREFERENCE,
@@ -52,6 +54,7 @@ from basebench.results import (
     LOAD_METRIC,
     atomic_write_bytes,
     latest_validation,
+    load_resolved,
     load_runs,
     read_run_meta,
 )
@@ -88,7 +91,8 @@ def make_report(
     # This host's noise floor, from the newest `basebench validate` beside the last run.
     cpu_model = str((metas[-1].get("host") or {}).get("cpu_model", ""))
     validation = latest_validation(dirs[-1].parent, cpu_model)
-    return render_report(frame, metas, target, style, validation, prefer)
+    resolved = [ResolvedSet.from_dict(s) for s in load_resolved(dirs)]
+    return render_report(frame, metas, target, style, validation, prefer, resolved)
 
 
 def render_report(
@@ -98,10 +102,12 @@ def render_report(
     style: PlotStyle = STYLE,
     validation: Mapping[str, Any] | None = None,
     prefer: str | None = None,
+    resolved: Sequence[ResolvedSet] = (),
 ) -> ReportResult:
     """The pure part: a results frame and run metadata in, a report folder out.
 
-    ``validation`` is this host's newest ``basebench validate`` record (its noise floor).
+    ``validation`` is this host's newest ``basebench validate`` record (its noise floor);
+    ``resolved``: the resolved sets of a team's requirements the runs stored.
     """
     tidy = normalise(frame)
     # Host probes describe the machine, not a variant: they go to the conditions only.
@@ -111,7 +117,15 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     labelled, configs = label_configs(tidy, metas)
     doc, summary = build_document(
-        labelled, configs, metas, out_dir, style, probes, validation, preference_of(metas, prefer)
+        labelled,
+        configs,
+        metas,
+        out_dir,
+        style,
+        probes,
+        validation,
+        preference_of(metas, prefer),
+        resolved,
     )
     # Written whole or not at all: an interrupted report never leaves a half-written page
     # that looks complete.
@@ -141,19 +155,22 @@ def build_document(
     probes: pd.DataFrame | None = None,
     validation: Mapping[str, Any] | None = None,
     preference: str = DEFAULT_PREFERENCE,
+    resolved: Sequence[ResolvedSet] = (),
 ) -> tuple[Document, Table]:
     ids = _run_ids(metas, frame)
     doc = Document(f"basebench report: {', '.join(ids)}")
     doc.add(header_strip(frame, metas, out), Para(_intro(frame, configs, metas)))
     # One set of runtime ratios (bootstrapped: the slow part) for the summary, the
     # recommendation and the runtime section.
-    ctx = ReportContext(frame, configs, out, style, metas)
+    ctx = ReportContext(frame, configs, out, style, metas, resolved)
     rows = summarise(frame, configs, ctx.ratios)
     summary = summary_table(rows, configs)
     headlines = allocator_headlines(frame, configs, ctx.ratios)
-    choices = choose(frame, configs, rows, preference, headlines)
+    choices = choose(frame, configs, _team_rows(rows, ctx.own_app), preference, headlines)
+    problems = blocking_problems(frame, configs, ctx.own_app)
     # The verdict first, then the figures it rests on.
     doc.add(Heading("Recommendation"), *recommendation_blocks(choices))
+    doc.add(*verdict_blocks(problems, ctx.own_app))
     doc.add(Heading("Summary"), summary)
     doc.add(*versions_blocks(frame, configs, metas))
     doc.add(*glossary_blocks(sorted({c.strategy for ch in choices for c in ch.candidates})))
@@ -164,6 +181,22 @@ def build_document(
     return doc, summary
 
 
+def _team_rows(rows: Sequence[SummaryRow], app: OwnApp) -> list[SummaryRow]:
+    """With a team's requirements, the recommendation counts only their install problems
+    (the built-in set measured beside them under --with-reference-set does not)."""
+    if not app:
+        return list(rows)
+    team = set(app.team)
+    return [
+        replace(
+            row,
+            failed=[p for p in row.failed if p in team],
+            sdist=[p for p in row.sdist if p in team],
+        )
+        for row in rows
+    ]
+
+
 def group_sections(ctx: ReportContext) -> list[Block]:
     """Each registered section once, in report order; then a table per unregistered group."""
     blocks: list[Block] = []
@@ -172,7 +205,7 @@ def group_sections(ctx: ReportContext) -> list[Block]:
         section: Section = groups.load(reference)
         blocks += section(ctx)
     # A group from an older or newer basebench still shows its numbers, without new code.
-    for name in sorted(set(ctx.frame["group"].tolist()) - set(groups.GROUP_NAMES)):
+    for name in sorted(set(ctx.frame["group"].tolist()) - groups.WRITTEN_GROUPS):
         blocks += [
             Heading(f"Other measurements: {name}"),
             metric_table(ctx.group(name), ctx.configs),

@@ -41,9 +41,9 @@ def n_per_metric(frame: pd.DataFrame) -> list[str]:
     lines = []
     for entry in [*groups.in_report_order(), None]:
         if entry is None:
-            sub = frame[~frame["group"].isin(groups.GROUP_NAMES)]
+            sub = frame[~frame["group"].isin(groups.WRITTEN_GROUPS)]
         else:
-            sub = frame[frame["group"] == entry.name]
+            sub = frame[frame["group"].isin((entry.name, *entry.also_writes))]
         if sub.empty:
             continue
         texts = {str(m): n_text_of(g) for m, g in sub.groupby("metric", sort=False)}

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from basebench.measure.resolved import ResolvedSet
 from basebench.report import charts
 from basebench.report.analysis import (
     RUNTIME_METRIC,
@@ -43,6 +44,7 @@ from basebench.report.fmt import (
     verdict,
 )
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
+from basebench.report.own_app import OwnApp, section_blocks
 from basebench.report.stats import ALPHA, MIN_ROUNDS, Spread
 from basebench.report.style import STYLE, PlotStyle
 from basebench.results import RUNTIME_ALLOCATORS_KEY
@@ -60,6 +62,12 @@ class ReportContext:
     style: PlotStyle = STYLE
     #: The runs' run.json contents (what the frame does not carry: CPU sets, configuration).
     metas: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    #: The resolved sets of a team's requirements (results.load_resolved), if any.
+    resolved: Sequence[ResolvedSet] = field(default_factory=tuple)
+
+    @cached_property
+    def own_app(self) -> OwnApp:
+        return OwnApp.of(self.resolved, self.configs)
 
     @cached_property
     def ratios(self) -> list[RuntimeRatio]:
@@ -148,7 +156,7 @@ def build_and_install(ctx: ReportContext) -> list[Block]:
     failures = _install_failures(install)
     if failures:
         blocks += [Para("Failed installs (last compiler line):"), Bullets(failures)]
-    return blocks
+    return blocks + section_blocks(ctx.frame, ctx.configs, ctx.own_app)
 
 
 def _chart(chart: Block | None) -> list[Block]:
