@@ -76,15 +76,18 @@ configure_args="--build=$gnuArch --enable-loadable-sqlite-extensions $opt_args -
 configure_args="$(echo $configure_args)"   # squeeze blanks
 
 cd "$src"
+echo "== configure"
 echo "+ ./configure $configure_args"
 # shellcheck disable=SC2086
 ./configure $configure_args
 nproc="$(nproc)"
+echo "== make"
 make -j "$nproc" "EXTRA_CFLAGS=$EXTRA_CFLAGS" "LDFLAGS=$LDFLAGS"
 # Relink the interpreter with an $ORIGIN rpath so it can never pick up a
 # system libpython of the same version (docker-library/python#784).
 rm python
 make -j "$nproc" "EXTRA_CFLAGS=$EXTRA_CFLAGS" "LDFLAGS=$LDFLAGS -Wl,-rpath='\$\$ORIGIN/../lib'" python
+echo "== install"
 make install
 
 if [ "$flavour" = full ]; then

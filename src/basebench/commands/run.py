@@ -18,7 +18,7 @@ from basebench.errors import UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
 from basebench.hostinfo import host_metadata
 from basebench.measure._context import Failure, Injection, RunContext
-from basebench.measure._progress import Progress
+from basebench.measure._progress import ConsoleObserver, Progress
 from basebench.netconf import network_settings
 from basebench.paths import RESULTS_DIR
 from basebench.results import ResultStore, Run, finish_run, now
@@ -159,6 +159,8 @@ def measure_run(
     engine.run_id = run_.run_id
     lock.note_run(run_.run_id)  # for the message of a run that waits for this one
     engine.log_dir = run_.logs_dir
+    progress = Progress(console)
+    engine.observer = ConsoleObserver(progress)
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
     if plan.meta:
         run_.update_meta(**plan.meta)
@@ -180,7 +182,7 @@ def measure_run(
         if not bases:
             raise UserError("no base image could be had; nothing to measure")
         ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures)
-        ctx.progress = Progress(console)
+        ctx.progress = progress
         ctx.injections = dict(plan.injections)
         ctx.enable_container_probe()
         _measure(ctx)

@@ -147,9 +147,16 @@ class RunContext:
 
     @contextmanager
     def step(self, group: str, what: str, index: int = 0, total: int = 0) -> Iterator[None]:
-        """A timed, announced step of ``group``, with a host probe at either end."""
+        """A timed, announced step of ``group``, with a host probe at either end; its log is
+        the group's log folder when it has one."""
+        logs = self.run.logs_dir / group
         with self.progress.step(
-            group, what, index, total, at_both_ends=lambda: self.probe_host(group)
+            group,
+            what,
+            index,
+            total,
+            at_both_ends=lambda: self.probe_host(group),
+            log=logs if logs.is_dir() else None,
         ):
             yield
 
