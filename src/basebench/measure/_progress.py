@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from basebench.cache import JsonCache
 from basebench.engine import Observer, PhaseEvent, PlainLogPhases
+from basebench.measure._overhead import Ledger
 
 #: A phase known to take less than this is not announced (its duration is still kept).
 QUIET_BELOW_S = 5.0
@@ -223,9 +224,13 @@ class ConsoleObserver(Observer):
     a caller that prints one line per build itself (the build group).
     """
 
-    def __init__(self, progress: Progress, *, phases: bool = True) -> None:
+    def __init__(
+        self, progress: Progress, *, phases: bool = True, ledger: Ledger | None = None
+    ) -> None:
         self.progress = progress
         self.phases = phases
+        #: Builds in this process are harness time (the timed ones run in their own process).
+        self.ledger = ledger or Ledger()
 
     @contextmanager
     def long_step(self, key: str, what: str, log_path: Path | None = None) -> Iterator[None]:
@@ -235,14 +240,18 @@ class ConsoleObserver(Observer):
     @contextmanager
     def build(self, identity: str, log_path: Path) -> Iterator[Callable[[str], None]]:
         watch = BuildProgress(self.progress, identity, log_path, announce=self.phases)
+        spent = self.ledger.spent_on(self.ledger.group, "image builds")
         # The whole build's estimate is kept only when it ran cold: a build that BuildKit
         # served partly from its cache would make the next estimate far too short.
-        with self.progress.long_step(
-            build_key(identity),
-            f"build {escape(identity)}",
-            log_path,
-            quiet_below=QUIET_BELOW_S,
-            silent=not self.phases,
-        ) as real:
+        with (
+            self.progress.long_step(
+                build_key(identity),
+                f"build {escape(identity)}",
+                log_path,
+                quiet_below=QUIET_BELOW_S,
+                silent=not self.phases,
+            ) as real,
+            spent,
+        ):
             yield watch.line
             real(not any(step.cached for step in watch.phases.steps.values()))
