@@ -155,6 +155,7 @@ class Progress:
 
 _SCRIPT = re.compile(r"([\w.-]+\.sh)((?: [\w.-]+)*)")
 _STAGE = re.compile(r"^\[([^\]]+)\]\s*(.*)$")
+_FROM = re.compile(r"^(?:\[[^\]]*\]\s*)?FROM\b")
 
 
 def step_label(step: str) -> str:
@@ -184,6 +185,13 @@ class BuildProgress:
 
     def key(self, event: PhaseEvent) -> str:
         return f"build:{self.identity}|{event.step}|{event.phase}"
+
+    def served_from_cache(self) -> bool:
+        """Did BuildKit's cache spare a step of work? (A base image's FROM reads "CACHED"
+        even in a ``--no-cache`` build: that is no work spared.)"""
+        return any(
+            step.cached and not _FROM.search(step.name) for step in self.phases.steps.values()
+        )
 
     def label(self, event: PhaseEvent) -> str:
         phase = f" · {event.phase}" if event.phase else ""
@@ -254,4 +262,4 @@ class ConsoleObserver(Observer):
             spent,
         ):
             yield watch.line
-            real(not any(step.cached for step in watch.phases.steps.values()))
+            real(not watch.served_from_cache())
