@@ -36,8 +36,15 @@ class JsonCache:
     """
 
     def __init__(self, name: str, directory: Path | None = None) -> None:
-        self.path = (directory or cache_dir()) / name
+        self.name = name
+        self.directory = directory
         self._entries: dict[str, Any] | None = None
+
+    @property
+    def path(self) -> Path:
+        # Resolved when used, not when made: an object made at import time still follows
+        # BASEBENCH_CACHE_DIR as it is when the cache is read.
+        return (self.directory or cache_dir()) / self.name
 
     def _read(self) -> dict[str, Any]:
         try:
