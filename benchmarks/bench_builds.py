@@ -24,7 +24,8 @@ import pytest
 
 from basebench.engine import BuildResult, Engine
 from basebench.errors import BuildFailed
-from basebench.measure._build_work import WORK_ENV, Outcome, WorkFile, WorkItem
+from basebench.measure._build_work import PROGRESS_PREFIX, WORK_ENV, Outcome, WorkFile, WorkItem
+from basebench.measure._progress import ConsoleObserver, Progress, build_key, duration
 from basebench.measure.builds import GROUP, split_step_timings, step_dicts
 from basebench.stopping import install as stop_gracefully
 
@@ -40,9 +41,20 @@ WORK = WorkFile.read(Path(os.environ[WORK_ENV]))
 OUTCOMES = Path(WORK.outcomes)
 
 
+def _to_parent(message: str) -> None:
+    """A line for the console: the parent prints it; everything else it keeps in a log."""
+    print(PROGRESS_PREFIX + message, flush=True)
+
+
+PROGRESS = Progress(sink=_to_parent)
+
+
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return WORK.engine()
+    engine = WORK.engine()
+    # One line per build, printed below: the builds' phases are kept as estimates only.
+    engine.observer = ConsoleObserver(PROGRESS, phases=False)
+    return engine
 
 
 def _median(values: list[float]) -> float:
@@ -52,6 +64,7 @@ def _median(values: list[float]) -> float:
 @pytest.mark.parametrize("item", WORK.items, ids=[i.id for i in WORK.items])
 def test_cold_build(benchmark: Any, engine: Engine, item: WorkItem) -> None:
     results: list[BuildResult] = []
+    estimate = PROGRESS.estimates.describe(build_key(item.id))
 
     def build() -> None:
         log_name = f"{item.id}-round{len(results) + 1}"
@@ -86,8 +99,7 @@ def test_cold_build(benchmark: Any, engine: Engine, item: WorkItem) -> None:
         }
     )
     Outcome(item.id, image_id=last.image_id, log=str(last.log_path)).append_to(OUTCOMES)
-    print(
-        f"\nbuild {item.id}: {last.seconds:.1f} s "
-        f"(download {download:.1f} s, install {install:.1f} s)",
-        flush=True,
+    PROGRESS.say(
+        f"  build {item.id}: {duration(last.seconds)} (download {download:.1f} s, install "
+        f"{install:.1f} s; {estimate}) · log {last.log_path}"
     )

@@ -72,3 +72,20 @@ def engine(test_run_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     engine = Engine(network=network_settings("host"), run_id=test_run_id, log_dir=Path(logs))
     yield engine
     engine.remove_managed(run_id=test_run_id, keep_kinds=("base", "rootfs"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests keep their layer sizes and step estimates out of the user's ~/.cache/basebench."""
+    import os
+
+    from basebench.cache import CACHE_DIR_ENV
+
+    directory = tmp_path_factory.mktemp("basebench-cache")
+    before = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(directory)
+    yield directory
+    if before is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = before

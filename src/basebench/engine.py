@@ -14,7 +14,8 @@ import re
 import subprocess
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,102 @@ def parse_step_timings(lines: Sequence[str]) -> list[StepTiming]:
     return sorted(steps.values(), key=lambda s: s.number)
 
 
+#: A line of a RUN step's output: "#12 34.567 text" (seconds since the step started).
+_STEP_OUTPUT = re.compile(r"^#(\d+) (\d+(?:\.\d+)?) (.*)$")
+_STEP_ERROR = re.compile(r"^#(\d+) ERROR")
+_STEP_FIRST = re.compile(r"^#(\d+) (.+)$")
+#: A phase marker a recipe script echoes ("== configure", "== building openssl from ...").
+PHASE_MARKER = re.compile(r"^== (.+?)(?: from .*)?$")
+
+
+@dataclass(frozen=True)
+class PhaseEvent:
+    """A phase of a build starting or ending, from BuildKit's plain progress output.
+
+    A phase is a step that printed output (a RUN step), or the part of one between two phase
+    markers. ``seconds`` (on "end") is BuildKit's own clock: the step's timestamps and DONE.
+    """
+
+    kind: str  # "start" or "end" ("failed" when the step ended in an error)
+    step: str  # the step's name, "[stage n/m] RUN ..."
+    phase: str  # the marker's text, "" before any marker
+    seconds: float = 0.0
+
+
+@dataclass
+class _RunningStep:
+    name: str
+    phase: str = ""
+    phase_started: float = 0.0
+    started: bool = False
+    cached: bool = False
+
+
+class PlainLogPhases:
+    """Follows ``--progress=plain`` output line by line and says when phases start and end.
+
+    Steps of different stages may run at once and their lines interleave; each is followed by
+    its own number. A cached step prints no output and so has no phase.
+    """
+
+    def __init__(self) -> None:
+        self.steps: dict[int, _RunningStep] = {}
+
+    def feed(self, line: str) -> list[PhaseEvent]:
+        line = line.rstrip("\n")
+        if m := _STEP_DONE.match(line):
+            return self._end(int(m.group(1)), float(m.group(2)), "end")
+        if m := _STEP_CACHED.match(line):
+            self.steps.setdefault(int(m.group(1)), _RunningStep(f"#{m.group(1)}")).cached = True
+            return []
+        if m := _STEP_ERROR.match(line):
+            step = self.steps.get(int(m.group(1)))
+            return self._end(int(m.group(1)), step.phase_started if step else 0.0, "failed")
+        if m := _STEP_OUTPUT.match(line):
+            return self._output(int(m.group(1)), float(m.group(2)), m.group(3))
+        if (m := _STEP_FIRST.match(line)) and int(m.group(1)) not in self.steps:
+            self.steps[int(m.group(1))] = _RunningStep(m.group(2))
+        return []
+
+    def _output(self, number: int, at: float, text: str) -> list[PhaseEvent]:
+        step = self.steps.setdefault(number, _RunningStep(f"#{number}"))
+        marker = PHASE_MARKER.match(text.strip())
+        events: list[PhaseEvent] = []
+        if marker and step.started:
+            events += self._end(number, at, "end", keep=True)
+        if marker or not step.started:
+            step.phase = marker.group(1) if marker else ""
+            step.phase_started = at if marker else 0.0
+            step.started = True
+            events.append(PhaseEvent("start", step.name, step.phase))
+        return events
+
+    def _end(self, number: int, at: float, kind: str, keep: bool = False) -> list[PhaseEvent]:
+        step = self.steps.get(number)
+        if step is None or not step.started:
+            return []
+        step.started = keep
+        return [PhaseEvent(kind, step.name, step.phase, max(0.0, at - step.phase_started))]
+
+
+class Observer:
+    """What the engine tells a person watching: long steps and the phases of each build.
+
+    The default says nothing; ``basebench.measure._progress.ConsoleObserver`` prints them.
+    """
+
+    @contextmanager
+    def long_step(self, key: str, what: str, log_path: Path | None = None) -> Iterator[None]:
+        """A long step other than a build (debootstrap): ``key`` is its identity on this
+        machine (never a run id), for an estimate from its previous duration."""
+        yield
+
+    @contextmanager
+    def build(self, identity: str, log_path: Path) -> Iterator[Callable[[str], None]]:
+        """A build: the context gives the function each line of its output is fed to."""
+        yield lambda line: None
+
+
 @dataclass
 class BuildResult:
     tag: str
@@ -215,6 +312,8 @@ class Engine:
         self.run_id = run_id
         self.log_dir = log_dir or Path(".basebench/logs")
         self._cli: BuildKitCLI | None = None
+        #: Told about long steps and build phases (a console for a person watching).
+        self.observer = Observer()
 
     # -- labels --------------------------------------------------------------------------
 
@@ -320,8 +419,13 @@ class Engine:
         labels: Mapping[str, str] | None = None,
         no_cache: bool = False,
         log_name: str | None = None,
+        identity: str | None = None,
     ) -> BuildResult:
-        """BuildKit build through the CLI, output streamed to a log file per build."""
+        """BuildKit build through the CLI, output streamed to a log file per build.
+
+        ``identity`` names what is built across runs (recipe, target, variant, Python, opt
+        level; default ``log_name``): the observer's estimates of its phases are kept under it.
+        """
         self.log_dir.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", log_name or tag)
         log_path = self.log_dir / f"build-{safe}-{time.strftime('%Y%m%d-%H%M%S')}.log"
@@ -344,18 +448,19 @@ class Engine:
         if self.network.ca_bundle is not None:
             cmd += ["--secret", f"id={CA_SECRET_ID},src={self.network.ca_bundle.path}"]
         cmd.append(str(context))
-        code, seconds, step_lines, tail = self._stream_build(cmd, log_path)
-        if code != 0:
-            raise _build_failure(tag, code, tail, log_path)
+        with self.observer.build(identity or log_name or tag, log_path) as on_line:
+            code, seconds, step_lines, tail = self._stream_build(cmd, log_path, on_line)
+            if code != 0:
+                raise _build_failure(tag, code, tail, log_path)
         image_id = iid_file.read_text().strip()
         iid_file.unlink(missing_ok=True)
         return BuildResult(tag, image_id, log_path, seconds, parse_step_timings(step_lines))
 
     def _stream_build(
-        self, cmd: Sequence[str], log_path: Path
+        self, cmd: Sequence[str], log_path: Path, on_line: Callable[[str], None]
     ) -> tuple[int, float, list[str], deque[str]]:
-        """Run ``cmd`` writing its output to ``log_path``: (exit code, seconds, BuildKit step
-        lines, the last lines for an error message)."""
+        """Run ``cmd`` writing its output to ``log_path`` (and each line to ``on_line``):
+        (exit code, seconds, BuildKit step lines, the last lines for an error message)."""
         tail: deque[str] = deque(maxlen=BUILD_LOG_TAIL_LINES)
         step_lines: list[str] = []
         start = time.perf_counter()
@@ -378,6 +483,7 @@ class Engine:
                     tail.append(line.rstrip("\n"))
                     if line.startswith("#"):
                         step_lines.append(line)
+                        on_line(line)
                 code = proc.wait()
             except BaseException:
                 # Ctrl-C: stop the build too, and keep its log.

@@ -6,8 +6,9 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from basebench.cache import JsonCache
 from basebench.engine import Engine
-from basebench.measure.sizes import image_sizes
+from basebench.measure.sizes import LayerSizeCache, image_sizes
 
 
 def _gzip_sizes_of_saved_layers(engine: Engine, reference: str, tmp: Path) -> int:
@@ -42,3 +43,21 @@ def test_sizes_match_inspect_and_save(engine: Engine, rootfs: str, tmp_path: Pat
     assert "head -c 1000000" in sizes.layers[2].created_by
     assert 5_000_000 <= sizes.wasted <= 5_000_000 + 64 * 1024
     assert sum(layer.size for layer in sizes.layers) == sizes.uncompressed
+
+
+def test_a_second_measurement_of_an_image_compresses_no_layer(
+    engine: Engine, rootfs: str, tmp_path: Path
+):
+    (tmp_path / "Dockerfile").write_text(f"FROM {rootfs}\nRUN echo size-cache > /marker\n")
+    tag = f"basebench-test/size-cache:{engine.run_id}"
+    engine.build(tmp_path, tag=tag, kind="test")
+    store = JsonCache("layer-sizes.json", tmp_path / "cache")
+
+    first = image_sizes(engine, tag, rootfs, cache=LayerSizeCache(store))
+    second = image_sizes(engine, tag, rootfs, cache=LayerSizeCache(store))
+
+    assert first.layers_compressed == len(first.layers) == 2
+    assert second.layers_compressed == 0
+    assert second.compressed == first.compressed
+    assert second.wasted == first.wasted
+    assert set(store.entries) == {layer.diff_id for layer in first.layers}

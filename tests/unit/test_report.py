@@ -58,12 +58,23 @@ SECTIONS = [
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One report for the whole module: rendering charts takes seconds."""
+    meta = sample.synthetic_meta()
+    meta["harness"] = HARNESS
     run_dir = sample.write_run(
-        tmp_path_factory.mktemp("results") / "synthetic-1",
-        sample.synthetic_frame(),
-        sample.synthetic_meta(),
+        tmp_path_factory.mktemp("results") / "synthetic-1", sample.synthetic_frame(), meta
     )
     return make_report([run_dir]).report_dir
+
+
+# run.json's harness accounting (basebench.measure._overhead.accounting), two groups.
+HARNESS = {
+    "build": {"wall_s": 400.0, "timed_s": 360.0, "untimed": {"host probes": 4.0}},
+    "size": {
+        "wall_s": 90.0,
+        "timed_s": 0.0,
+        "untimed": {"compressing layers (gzip -6)": 60.0, "docker save": 25.0},
+    },
+}
 
 
 def h2(markdown: str) -> list[str]:
@@ -86,7 +97,23 @@ def table_after(markdown: str, heading: str) -> list[list[str]]:
 def test_markdown_headings_in_order(report: Path) -> None:
     markdown = (report / "report.md").read_text()
     assert markdown.startswith("# basebench report: synthetic-1")
-    assert h2(markdown) == [*SECTIONS, "Conditions"]
+    assert h2(markdown) == [*SECTIONS, "Conditions", "Harness overhead"]
+
+
+def test_harness_overhead_per_group_is_wall_minus_timed_as_a_share(report: Path) -> None:
+    rows = table_after((report / "report.md").read_text(), "## Harness overhead")
+    assert rows[0] == ["Group", "Wall", "Timed", "Overhead", "Share", "Where it is known to go"]
+    assert rows[1] == [
+        "build",
+        "400 s",
+        "360 s",
+        "40 s",
+        "10%",
+        "host probes 4 s; not attributed 36 s",
+    ]
+    assert rows[2][:5] == ["size", "90 s", "0 s", "90 s", "100%"]
+    assert rows[2][5].startswith("compressing layers (gzip -6) 60 s; docker save 25 s")
+    assert rows[3][:5] == ["**all groups**", "490 s", "360 s", "130 s", "27%"]
 
 
 def test_summary_table_columns_and_rows(report: Path) -> None:

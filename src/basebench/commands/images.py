@@ -11,6 +11,7 @@ from basebench.labels import KIND as KIND_LABEL
 from basebench.labels import REF as REF_LABEL
 from basebench.labels import label
 from basebench.local.sources import choose, discover
+from basebench.measure._progress import ConsoleObserver, Progress
 from basebench.netconf import network_settings
 from basebench.variants import BASE_SOURCES, load_catalogue
 from basebench.versions import version_key
@@ -156,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     variants = [catalogue.get(name) for name in args.variant]
     engine = Engine(network=network_settings(args.network, args.ca_bundle))
+    engine.observer = ConsoleObserver(Progress())
     reference_to_try = variants[0].official_reference(args.python[0], args.registry_mirror)
     source, why = resolve_base_source(engine, args.base_source, reference_to_try)
     print(f"base source: {source} ({why})")

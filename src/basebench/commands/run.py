@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from basebench.errors import UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
 from basebench.hostinfo import host_metadata
 from basebench.measure._context import Failure, Injection, RunContext
-from basebench.measure._progress import Progress
+from basebench.measure._overhead import Ledger, accounting, timed_seconds
+from basebench.measure._progress import ConsoleObserver, Progress
 from basebench.netconf import network_settings
 from basebench.paths import RESULTS_DIR
 from basebench.results import ResultStore, Run, finish_run, now
@@ -130,13 +132,23 @@ def _bases(
 
 
 def _measure(ctx: RunContext) -> None:
+    harness: dict[str, Any] = {}
     for group in GROUPS:  # in the registry's order, whatever order the profile lists them
         if group.name not in ctx.config.groups:
             continue
+        ctx.ledger.group = group.name
+        before = set(ctx.run.measurements_dir.glob("*.json"))
+        start = time.perf_counter()
         try:
             load(group.measure)(ctx)
         except UserError as exc:
             ctx.fail(group.name, "group", exc)
+        finally:
+            # What the group timed against its wall time: the harness's own share (run.json).
+            wall = time.perf_counter() - start
+            timed = timed_seconds(set(ctx.run.measurements_dir.glob("*.json")) - before)
+            harness[group.name] = accounting(wall, timed, ctx.ledger.untimed.get(group.name, {}))
+            ctx.run.update_meta(harness=harness)
 
 
 @dataclass
@@ -167,6 +179,9 @@ def measure_run(
     engine.run_id = run_.run_id
     lock.note_run(run_.run_id)  # for the message of a run that waits for this one
     engine.log_dir = run_.logs_dir
+    progress = Progress(console)
+    ledger = Ledger()
+    engine.observer = ConsoleObserver(progress, ledger=ledger)
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
     if plan.meta:
         run_.update_meta(**plan.meta)
@@ -187,8 +202,8 @@ def measure_run(
         run_.update_meta(images={b.reference: b.metadata() for b in bases if not b.alias_of})
         if not bases:
             raise UserError("no base image could be had; nothing to measure")
-        ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures)
-        ctx.progress = Progress(console)
+        ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures, ledger=ledger)
+        ctx.progress = progress
         ctx.injections = dict(plan.injections)
         ctx.enable_container_probe()
         _measure(ctx)

@@ -21,10 +21,11 @@ import re
 import time
 from pathlib import Path
 
+from basebench.cache import cache_dir
 from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.local.rootfs import ensure_rootfs
-from basebench.local.sources import CACHE_MAX_AGE_S, PythonSource, cache_dir
+from basebench.local.sources import CACHE_MAX_AGE_S, PythonSource
 from basebench.paths import IMAGES_DIR
 from basebench.results import atomic_write_json
 

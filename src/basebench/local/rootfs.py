@@ -66,9 +66,11 @@ def ensure_rootfs(
     # /var/tmp, not /tmp: the tree needs device nodes and ~200 MB, which a tmpfs may refuse.
     with tempfile.TemporaryDirectory(prefix=f"basebench-rootfs-{suite}-", dir="/var/tmp") as tmp:
         tree = Path(tmp) / "tree"
-        seconds = _debootstrap(debootstrap, suite, tree, log_path)
+        with engine.observer.long_step(f"debootstrap:{suite}", f"debootstrap {suite}", log_path):
+            seconds = _debootstrap(debootstrap, suite, tree, log_path)
         _clean_tree(tree)
-        _import_tree(engine, tree, tag, suite, seconds)
+        with engine.observer.long_step(f"import-rootfs:{suite}", f"docker import {suite} tree"):
+            _import_tree(engine, tree, tag, suite, seconds)
     return tag
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from basebench.cache import cache_dir
 from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.local.rootfs import SERVED_SUITES, ensure_rootfs
@@ -133,10 +134,6 @@ def _negated(key: tuple[int, ...]) -> tuple[int, ...]:
 def choose(sources: list[PythonSource], python: str) -> PythonSource:
     """The best source of ``python`` (see :func:`candidates`)."""
     return candidates(sources, python)[0]
-
-
-def cache_dir() -> Path:
-    return Path.home() / ".cache" / "basebench"
 
 
 def _cache_path() -> Path:

@@ -19,6 +19,8 @@ from basebench.engine import BuildResult, Engine
 from basebench.netconf import CABundle, NetworkSettings, detect_proxies
 
 WORK_ENV = "BASEBENCH_BUILD_WORK"
+#: A line of the subprocess's output that is meant for the console (the rest goes to its log).
+PROGRESS_PREFIX = "@@basebench-progress "
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class WorkItem:
             labels={labels.STRATEGY: self.strategy},
             no_cache=no_cache,
             log_name=log_name,
+            identity=self.id,
         )
 
 

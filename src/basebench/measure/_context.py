@@ -13,6 +13,7 @@ from basebench.config import Config
 from basebench.engine import Engine
 from basebench.limits import Limits
 from basebench.measure._host_probe import PROBE_ERRORS, HostProbe, container_probe
+from basebench.measure._overhead import Ledger
 from basebench.measure._progress import Progress
 from basebench.results import Run, Tags
 from basebench.variants import Catalogue
@@ -91,6 +92,8 @@ class RunContext:
     injections: dict[str, Injection] = field(default_factory=dict)
     #: How fast the host was while each group ran (see :mod:`basebench.measure._host_probe`).
     host_probe: HostProbe = field(init=False)
+    #: Where the untimed part of each group's wall time is known to go (harness overhead).
+    ledger: Ledger = field(default_factory=Ledger)
 
     def __post_init__(self) -> None:
         self.host_probe = HostProbe(cpuset=self.config.cpuset)
@@ -112,7 +115,8 @@ class RunContext:
     def probe_host(self, group: str) -> None:
         """Take a host probe now, filed under ``group`` (steps do this at start and end)."""
         had_container = self.host_probe.container is not None
-        self.host_probe.sample(group)
+        with self.ledger.spent_on(group, "host probes"):
+            self.host_probe.sample(group)
         if had_container and self.host_probe.container is None:
             self._without_container_probe(
                 "container probe stopped", self.host_probe.container_error
@@ -147,9 +151,16 @@ class RunContext:
 
     @contextmanager
     def step(self, group: str, what: str, index: int = 0, total: int = 0) -> Iterator[None]:
-        """A timed, announced step of ``group``, with a host probe at either end."""
+        """A timed, announced step of ``group``, with a host probe at either end; its log is
+        the group's log folder when it has one."""
+        logs = self.run.logs_dir / group
         with self.progress.step(
-            group, what, index, total, at_both_ends=lambda: self.probe_host(group)
+            group,
+            what,
+            index,
+            total,
+            at_both_ends=lambda: self.probe_host(group),
+            log=logs if logs.is_dir() else None,
         ):
             yield
 

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from basebench.engine import StepTiming
 from basebench.errors import UserError
@@ -36,7 +36,14 @@ from basebench.measure._app_image import (
     scratch_dir,
     work_item,
 )
-from basebench.measure._build_work import WORK_ENV, Outcome, WorkFile, WorkItem, read_outcomes
+from basebench.measure._build_work import (
+    PROGRESS_PREFIX,
+    WORK_ENV,
+    Outcome,
+    WorkFile,
+    WorkItem,
+    read_outcomes,
+)
 from basebench.measure._context import RunContext
 from basebench.measure._strategies import CUSTOM, load_strategies
 from basebench.paths import BENCHMARKS_DIR, PROJECT_ROOT
@@ -114,19 +121,40 @@ def run_benchmarks(
         "--benchmark-disable-gc",
     ]
     env = {**os.environ, WORK_ENV: str(work)}
-    proc = subprocess.Popen(cmd, env=env, cwd=str(PROJECT_ROOT))
+    log = workdir / "pytest.log"
+    with open(log, "w", encoding="utf-8") as log_file:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=str(PROJECT_ROOT),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        _follow(ctx, proc, log_file)
+    results = read_outcomes(outcomes)
+    # Exit 1 is pytest's "some tests failed": the failed builds are in the outcomes.
+    if proc.returncode not in (0, 1) and not results:
+        raise UserError(f"pytest on {BENCH_FILE} failed (exit {proc.returncode}); see {log}")
+    return (out if out.exists() else None), results
+
+
+def _follow(ctx: RunContext, proc: subprocess.Popen[str], log: TextIO) -> None:
+    """Keep the subprocess's output in its log (pytest-benchmark's wide table among it) and
+    print only its progress lines, one per build."""
+    assert proc.stdout is not None
     try:
+        for line in proc.stdout:
+            log.write(line)
+            if line.startswith(PROGRESS_PREFIX):
+                ctx.say(line[len(PROGRESS_PREFIX) :].rstrip("\n"))
         proc.wait()
     except BaseException as exc:
         # Stopped (Ctrl-C, SIGTERM, SIGHUP): the child stops its build and removes what it
         # made, given a bounded time, instead of being killed mid-build.
         stop_child(proc, exc)
         raise
-    results = read_outcomes(outcomes)
-    # Exit 1 is pytest's "some tests failed": the failed builds are in the outcomes.
-    if proc.returncode not in (0, 1) and not results:
-        raise UserError(f"pytest on {BENCH_FILE} failed (exit {proc.returncode}); see above")
-    return (out if out.exists() else None), results
 
 
 def _tags_row(ctx: RunContext, p: BuildPlan, metric: str, detail: str) -> Measurement:

@@ -2,7 +2,10 @@
 
 - uncompressed: the engine's ``Size`` of the image (what ``docker image inspect`` says).
 - compressed: every layer tar of ``docker save`` gzip-compressed at level 6 (Go's default,
-  which ``docker push`` uses) and summed: what a registry stores and a pull downloads.
+  which ``docker push`` uses) and summed: what a registry stores and a pull downloads. A layer's
+  compressed size is a function of its content (its diff id), so it is computed once per layer
+  on this machine and kept in ``~/.cache/basebench/layer-sizes.json`` (:class:`LayerSizeCache`):
+  the base layers every image and every run share are compressed once.
 - layers: the non-empty layers, each with its size and the instruction that made it (history).
 - wasted: bytes of files that a later layer deletes (whiteout) or overwrites, as dive reports
   them: they are shipped in a lower layer but can never be seen.
@@ -10,15 +13,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import posixpath
 import tarfile
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from basebench.cache import JsonCache
 from basebench.engine import Engine
 from basebench.layers import KINDS, Layer, classify, leading_matches
 from basebench.measure._context import ImageUnderTest, RunContext
@@ -43,16 +49,60 @@ class ImageSizes:
     compressed: int
     wasted: int
     layers: list[LayerSize] = field(default_factory=list)
+    #: Layers gzip-compressed by this measurement (the others came from the layer-size cache),
+    #: and the seconds that compression took: harness time, not a measured value.
+    layers_compressed: int = 0
+    compress_seconds: float = 0.0
+
+
+class LayerSizeCache:
+    """gzip -6 size of each layer tar by diff id, kept on disk between runs.
+
+    ``docker save`` names a layer tar by an id of its own (20.10) or by its digest (OCI
+    layout), and some engines write layers in directory order rather than stack order, so a
+    layer is recognised by its byte count among the image's known layers and then proved by
+    its sha256 (a layer tar's digest is its diff id), which costs a hash, not a compression. A
+    wrong guess makes the caller measure again without the cache: never a wrong size.
+    """
+
+    FILE = "layer-sizes.json"
+
+    def __init__(self, store: JsonCache | None = None) -> None:
+        self.store = store or JsonCache(self.FILE)
+
+    def known_by_size(self, diff_ids: list[str]) -> dict[int, tuple[str, int]]:
+        """{raw bytes: (diff id, gzip bytes)} of the image's layers the cache knows, for sizes
+        that only one of them has: a layer tar of that size is then most likely that layer."""
+        found: dict[int, list[tuple[str, int]]] = {}
+        for diff_id in dict.fromkeys(diff_ids):
+            entry = self.store.get(diff_id)
+            if isinstance(entry, dict) and "raw" in entry and "gzip6" in entry:
+                found.setdefault(int(entry["raw"]), []).append((diff_id, int(entry["gzip6"])))
+        return {raw: hits[0] for raw, hits in found.items() if len(hits) == 1}
+
+    def remember(self, sizes: dict[str, tuple[int, int]]) -> None:
+        """Store ``{diff id: (raw bytes, gzip bytes)}``."""
+        self.store.put_many(
+            {
+                d: {"raw": raw, "gzip6": gz}
+                for d, (raw, gz) in sizes.items()
+                if d.startswith("sha256:")
+            }
+        )
 
 
 class _Tee(io.RawIOBase):
-    """A read-only stream that feeds every byte read through a compressor, counting output."""
+    """A read-only stream that feeds every byte read through a compressor, counting output.
 
-    def __init__(self, source: IO[bytes]) -> None:
+    With ``compress=False`` (a layer whose size the cache knows) it only counts."""
+
+    def __init__(self, source: IO[bytes], compress: bool = True) -> None:
         self.source = source
-        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if compress else None
         self.raw_bytes = 0
         self.compressed_bytes = 0
+        self.compress_seconds = 0.0
+        self.digest = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
@@ -62,18 +112,42 @@ class _Tee(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         self.raw_bytes += n
-        self.compressed_bytes += len(self.compressor.compress(data))
+        self.digest.update(data)
+        if self.compressor is not None:
+            start = time.perf_counter()
+            self.compressed_bytes += len(self.compressor.compress(data))
+            self.compress_seconds += time.perf_counter() - start
         return n
 
     def finish(self) -> None:
         while self.read(1 << 20):
             pass  # the rest (tar padding) counts too
-        self.compressed_bytes += len(self.compressor.flush())
+        if self.compressor is not None:
+            self.compressed_bytes += len(self.compressor.flush())
 
 
-def _scan_layer(stream: IO[bytes]) -> tuple[int, int, dict[str, int], set[str], set[str]]:
-    """(raw, gzip bytes, {path: size}, whiteouts, opaque dirs) of one layer tar, in one pass."""
-    tee = _Tee(stream)
+@dataclass
+class LayerScan:
+    raw: int
+    compressed: int
+    files: dict[str, int]
+    whiteouts: set[str]
+    opaque: set[str]
+    #: sha256 of the layer tar: its diff id.
+    digest: str = ""
+    #: The diff id the cache's compressed size was taken for ("" when it was computed).
+    cached_as: str = ""
+    compress_seconds: float = 0.0
+
+    @property
+    def from_cache(self) -> bool:
+        return bool(self.cached_as)
+
+
+def _scan_layer(stream: IO[bytes], known: tuple[str, int] | None = None) -> LayerScan:
+    """Sizes, digest, {path: size}, whiteouts and opaque dirs of one layer tar, in one pass;
+    the gzip size is taken from ``known`` (diff id, gzip bytes) when given, else computed."""
+    tee = _Tee(stream, compress=known is None)
     files: dict[str, int] = {}
     whiteouts: set[str] = set()
     opaque: set[str] = set()
@@ -88,7 +162,16 @@ def _scan_layer(stream: IO[bytes]) -> tuple[int, int, dict[str, int], set[str], 
             elif member.isfile():
                 files[path] = member.size
     tee.finish()
-    return tee.raw_bytes, tee.compressed_bytes, files, whiteouts, opaque
+    return LayerScan(
+        tee.raw_bytes,
+        tee.compressed_bytes if known is None else known[1],
+        files,
+        whiteouts,
+        opaque,
+        digest="sha256:" + tee.digest.hexdigest(),
+        cached_as=known[0] if known else "",
+        compress_seconds=tee.compress_seconds,
+    )
 
 
 def _under(path: str, directory: str) -> bool:
@@ -122,22 +205,25 @@ def _classify(layers: list[LayerSize], runs_on_layers: list[str]) -> None:
         layer.kind = kind
 
 
-LayerScan = tuple[int, int, dict[str, int], set[str], set[str]]
+class _StaleGuess(Exception):
+    """A layer's size came from the cache under a diff id its digest then contradicted."""
 
 
 def _scan_saved_layers(
-    engine: Engine, reference: str
+    engine: Engine, reference: str, diff_ids: list[str], cache: LayerSizeCache | None
 ) -> tuple[list[LayerScan], list[dict[str, Any]]]:
     """Scan every layer tar of ``docker save`` as it streams by; return them in stack order.
 
     Layers are scanned in archive order (no layer is held in memory) and put in the order the
-    image stacks them from manifest.json, which some engines write last. Also returns the
-    image config's history entries that made a layer (``empty_layer`` ones left out), which
-    line up one to one with the layers.
+    image stacks them from manifest.json, which some engines write last. A layer the cache
+    knows (:class:`LayerSizeCache`) is read for its file list and digest, not compressed.
+    Also returns the image config's history entries that made a layer (``empty_layer`` ones
+    left out), which line up one to one with the layers.
     """
     scans: dict[str, LayerScan] = {}
     small_files: dict[str, bytes] = {}
     manifest: list[dict[str, Any]] | None = None
+    known = cache.known_by_size(diff_ids) if cache else {}
     with tarfile.open(fileobj=_ChunkReader(engine.save_image(reference)), mode="r|") as archive:
         for member in archive:
             extracted = archive.extractfile(member) if member.isfile() else None
@@ -150,15 +236,21 @@ def _scan_saved_layers(
                 # this small is cheap to keep until manifest.json says which is which.
                 small_files[member.name] = extracted.read()
             else:
-                scans[member.name] = _scan_layer(extracted)
+                scans[member.name] = _scan_layer(extracted, known.get(member.size))
     if manifest is None:
         raise ValueError(f"docker save of {reference} has no manifest.json")
-    for name in manifest[0]["Layers"]:
+    names = manifest[0]["Layers"]
+    for name in names:
         if name not in scans:
-            scans[name] = _scan_layer(io.BytesIO(small_files[name]))
+            data = small_files[name]
+            scans[name] = _scan_layer(io.BytesIO(data), known.get(len(data)))
+    if any(scan.from_cache and scan.cached_as != scan.digest for scan in scans.values()):
+        raise _StaleGuess(reference)
+    if cache is not None:
+        cache.remember({scans[n].digest: (scans[n].raw, scans[n].compressed) for n in names})
     config = json.loads(small_files[manifest[0]["Config"]])
     history = [h for h in config.get("history", []) if not h.get("empty_layer")]
-    return [scans[name] for name in manifest[0]["Layers"]], history
+    return [scans[name] for name in names], history
 
 
 class _ChunkReader(io.RawIOBase):
@@ -200,24 +292,32 @@ def _layer_sizes(engine_sizes: list[int], layer_files: list[dict[str, int]]) -> 
     return sizes
 
 
-def image_sizes(engine: Engine, reference: str, runs_on_reference: str = "") -> ImageSizes:
+def image_sizes(
+    engine: Engine,
+    reference: str,
+    runs_on_reference: str = "",
+    cache: LayerSizeCache | None = None,
+) -> ImageSizes:
     """Sizes of ``reference``; its layers are classified against ``runs_on_reference``, the
-    image its final stage was built FROM (default: itself, as for a base image)."""
+    image its final stage was built FROM (default: itself, as for a base image). ``cache``
+    (default: this machine's layer-size cache) spares compressing a layer seen before."""
     attrs = engine.inspect_image(reference)
     diff_ids = list(attrs["RootFS"]["Layers"])
-    scans, history = _scan_saved_layers(engine, reference)
+    cache = cache or LayerSizeCache()
+    try:
+        scans, history = _scan_saved_layers(engine, reference, diff_ids, cache)
+    except _StaleGuess:
+        scans, history = _scan_saved_layers(engine, reference, diff_ids, None)
     # The engine's own per-layer sizes (docker history), so the layers add up to inspect's Size
     # exactly; they line up with the layers once the empty (metadata-only) entries are dropped.
     engine_sizes = [int(h.get("Size", 0)) for h in reversed(engine.image_history(reference))]
-    layer_sizes = _layer_sizes(engine_sizes, [scan[2] for scan in scans])
+    layer_sizes = _layer_sizes(engine_sizes, [scan.files for scan in scans])
     layers: list[LayerSize] = []
-    scanned = []
-    for index, (raw, compressed, files, whiteouts, opaque) in enumerate(scans):
+    for index, scan in enumerate(scans):
         entry = history[index] if index < len(history) else {}
         diff_id = diff_ids[index] if index < len(diff_ids) else ""
-        size = layer_sizes[index] if layer_sizes else raw
-        layers.append(LayerSize(diff_id, size, compressed, str(entry.get("created_by", ""))))
-        scanned.append((files, whiteouts, opaque))
+        size = layer_sizes[index] if layer_sizes else scan.raw
+        layers.append(LayerSize(diff_id, size, scan.compressed, str(entry.get("created_by", ""))))
     runs_on_layers = (
         list(engine.inspect_image(runs_on_reference)["RootFS"]["Layers"])
         if runs_on_reference and runs_on_reference != reference
@@ -228,8 +328,10 @@ def image_sizes(engine: Engine, reference: str, runs_on_reference: str = "") -> 
         reference,
         uncompressed=int(attrs["Size"]),
         compressed=sum(layer.compressed for layer in layers),
-        wasted=wasted_bytes(scanned),
+        wasted=wasted_bytes([(scan.files, scan.whiteouts, scan.opaque) for scan in scans]),
         layers=layers,
+        layers_compressed=sum(not scan.from_cache for scan in scans),
+        compress_seconds=sum(scan.compress_seconds for scan in scans),
     )
 
 
@@ -240,11 +342,19 @@ def measure(ctx: RunContext) -> None:
         seen.add(image.reference)
         what = f"{image.role} {ctx.label(image.base)}"
         with ctx.step("size", what, index, len(images)):
+            start = time.perf_counter()
             try:
                 sizes = image_sizes(ctx.engine, image.reference, image.runs_on_reference)
             except Exception as exc:  # a broken image must not cost the others their sizes
                 ctx.fail("size", what, exc)
                 continue
+            finally:
+                took = time.perf_counter() - start
+        # Sizes time nothing: all of it is the harness's, the gzip part said apart.
+        ctx.ledger.add("size", "compressing layers (gzip -6)", sizes.compress_seconds)
+        ctx.ledger.add(
+            "size", "docker save, reading layers, inspect", took - sizes.compress_seconds
+        )
         ctx.run.write_measurements(
             f"size-{image.role}-{ctx.label(image.base)}", _rows(ctx, image, sizes)
         )

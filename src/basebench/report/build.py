@@ -34,6 +34,7 @@ from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.export import data_frame, ratio_frame, schema_json
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
 from basebench.report.frame import Configs, check_run_dirs, label_configs, normalise
+from basebench.report.overhead import harness_blocks
 from basebench.report.own_app import OwnApp, blocking_problems, verdict_blocks
 from basebench.report.reading import how_to_read
 from basebench.report.recommend import (
@@ -177,6 +178,7 @@ def build_document(
     doc.add(*how_to_read(frame))
     doc.add(*group_sections(ctx))
     doc.add(*_conditions_section(frame, metas, probes))
+    doc.add(*harness_blocks(metas))
     doc.add(*_validation_blocks(validation))
     return doc, summary
 
