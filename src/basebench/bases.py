@@ -122,8 +122,9 @@ def _ensure_official(engine: Engine, variant: Variant, python: str, mirror: str)
 
 
 def _recipe_digest() -> str:
-    """Hash of every file of the local recipes: a changed script means a new image."""
-    files = sorted(p for p in LOCAL_RECIPES.rglob("*") if p.is_file())
+    """Hash of every file of the local recipes: a changed script means a new image (their
+    documentation does not)."""
+    files = sorted(p for p in LOCAL_RECIPES.rglob("*") if p.is_file() and p.suffix != ".md")
     return files_digest(files, LOCAL_RECIPES)
 
 
