@@ -18,11 +18,13 @@ from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
 from basebench.hostinfo import host_metadata
+from basebench.index_check import check_index
 from basebench.measure._context import Failure, Injection, RunContext
 from basebench.measure._overhead import Ledger, accounting, timed_seconds
 from basebench.measure._progress import ConsoleObserver, Progress
 from basebench.netconf import network_settings
-from basebench.paths import RESULTS_DIR
+from basebench.paths import RESULTS_DIR, resolve
+from basebench.preflight import Problems
 from basebench.results import ResultStore, Run, finish_run, now
 from basebench.stopping import Stopped
 from basebench.variants import BASE_SOURCES, Catalogue, load_catalogue
@@ -74,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-wait",
         action="store_true",
         help="refuse (exit 2) instead of waiting when another run holds this engine's lock",
+    )
+    parser.add_argument(
+        "--no-index-check",
+        action="store_true",
+        help="do not ask the package index whether --requirements' projects exist (offline)",
     )
 
 
@@ -236,9 +243,21 @@ def engine_lock(
     return lock.engine_lock(command, wait=not args.no_wait, on_wait=console.print)
 
 
+def check_requirements_on_index(config: Config) -> None:
+    """Every project of the team's file has a matching release for each Python (exit 2 and a
+    line per problem otherwise), before the engine is asked for anything."""
+    problems = Problems()
+    path = resolve(config.requirements)
+    for line in check_index(path, config.pythons, "--requirements"):
+        problems.add(line + " (fix the line, or --no-index-check to skip this check)")
+    problems.raise_if_any()
+
+
 def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     config = load_run_config(args, catalogue)  # every input checked before anything else
+    if config.requirements and not args.no_index_check:
+        check_requirements_on_index(config)
     console = Console(highlight=False)
     with engine_lock(args, console):
         return _run(args, config, catalogue, console)
