@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from basebench.bases import BaseImage, ensure_local
+from basebench.bases import BaseImage, ensure_base, ensure_local
 from basebench.cli import main
 from basebench.engine import Engine
 from basebench.labels import BOOKKEEPING, PREFIX
@@ -83,6 +83,40 @@ def test_push_publishes_a_stand_in_under_its_official_name(
         engine.inspect_image(stand_in.reference)["RootFS"]["Layers"]
     )
     assert not engine.image_exists(reference)  # the pushed name is not left on the engine
+
+
+def test_seed_variants_resolve_to_their_official_tags(
+    engine: Engine, registry: str, stand_in: BaseImage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A registry that serves python:3.8-buster and 3.8-slim-buster (fixtures: the musl
+    # stand-in under those names; nothing here can build a buster image).
+    prefix = f"{registry}/seed"
+    catalogue = load_catalogue()
+    references = [f"{prefix}/python:3.8-{name}" for name in ("buster", "slim-buster")]
+    for name in ("buster", "slim-buster"):
+        fixture = "pytest: the musl stand-in under a buster name"
+        publish(
+            engine, catalogue.get(name), replace(stand_in, python="3.8"), prefix, fixture=fixture
+        )
+    argv = ["images", "bootstrap", "--base-source", "official", "--registry-mirror", prefix]
+    try:
+        assert (
+            main([*argv, "--python", "3.8", "--variant", "buster", "--variant", "slim-buster"]) == 0
+        )
+        out = capsys.readouterr().out
+        for reference in references:
+            assert "pulled          3.8-" in out and reference in out
+            assert engine.image_exists(reference)
+        base = ensure_base(
+            engine, catalogue.get("buster"), "3.8", "official", registry_mirror=prefix
+        )
+        assert base.reference == references[0] and not base.pulled  # already here: not ours
+        assert "frozen since 2023-06-13" in base.metadata()["lifecycle"]
+        assert base.metadata()["registry_manifest"]["digest"].startswith("sha256:")
+    finally:
+        for reference in references:
+            if engine.image_exists(reference):
+                engine.untag(reference)
 
 
 def test_a_registry_prefix_must_name_a_host(capsys: pytest.CaptureFixture[str]) -> None:

@@ -172,6 +172,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAILED {python}-{variant.name}: {exc}")
                 continue
             took = time.perf_counter() - start
-            state = "built" if base.build_seconds is not None else "ready (cached)"
+            state = (
+                "built"
+                if base.build_seconds is not None
+                else "pulled"
+                if base.pulled
+                else "ready (cached)"
+            )
             print(f"{state:<15} {python}-{variant.name:<14} {base.reference}  ({took:.1f} s)")
     return 1 if failures else 0
