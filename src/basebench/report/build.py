@@ -32,7 +32,13 @@ from basebench.report.doc import (
 from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.export import data_frame, ratio_frame, schema_json
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
-from basebench.report.frame import Configs, check_run_dirs, label_configs, normalise
+from basebench.report.frame import (
+    Configs,
+    check_run_dirs,
+    label_configs,
+    normalise,
+    pick_baseline,
+)
 from basebench.report.reading import how_to_read
 from basebench.report.recommend import (
     DEFAULT_PREFERENCE,
@@ -42,6 +48,7 @@ from basebench.report.recommend import (
     recommendation_blocks,
 )
 from basebench.report.sections import ReportContext, metric_table
+from basebench.report.shards import merge_shards, shard_sentence
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
 from basebench.results import (
@@ -102,7 +109,7 @@ def render_report(
 
     ``validation`` is this host's newest ``basebench validate`` record (its noise floor).
     """
-    tidy = normalise(frame)
+    tidy = merge_shards(normalise(frame), metas)  # shards of one matrix read as one run
     # Host probes describe the machine, not a variant: they go to the conditions only.
     probes = tidy[tidy["group"] == HOST_PROBE_GROUP]
     if len(probes) == len(tidy):
@@ -352,6 +359,9 @@ def _conditions_section(
     sources = [str(m.get("base_source", "")) for m in metas if m.get("base_source")]
     sources = sources or sorted(set(frame["base_source"].tolist()) - {""})
     blocks.append(Para(_base_source_sentence(sources, _published_stand_ins(metas))))
+    shards = shard_sentence(frame, metas, pick_baseline(frame, metas))
+    if shards:
+        blocks.append(Para(shards))
     for meta in metas:
         host = meta.get("host") or {}
         config = meta.get("config") or {}
