@@ -17,11 +17,12 @@ from typing import Any
 
 from basebench.engine import Engine
 from basebench.errors import BuildFailed, UserError
-from basebench.labels import label, unprefixed
+from basebench.labels import PREFIX, label, unprefixed
 from basebench.local.pool import POOL_SUITE, find_in_pool, known_missing, remember_missing
 from basebench.local.rootfs import ensure_rootfs
 from basebench.local.sources import PythonSource, candidates, discover
 from basebench.paths import IMAGES_DIR, files_digest
+from basebench.registry import RegistryError, fetch_manifest
 from basebench.variants import Variant, check_combination
 
 LOCAL_REPOSITORY = "basebench/local"
@@ -46,6 +47,17 @@ class BaseImage:
     #: The catalogue's name of the variant when ``variant`` is a second name for the same image
     #: (``basebench validate`` measures one image under two names); "" otherwise.
     alias_of: str = ""
+    #: Official path: this run pulled the image (it was not on the engine before), so the
+    #: pull group may remove this name again; never an image the user had.
+    pulled: bool = False
+    #: Official path: the registry's manifest (``RegistryManifest.as_dict``), or
+    #: ``{"error": ...}`` when the registry gave none; {} for local stand-ins.
+    registry: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stand_in(self) -> bool:
+        """A local stand-in, built here or published to a registry and pulled from there."""
+        return self.labels.get(label("base_source")) == "local" or self.source == "local"
 
     @property
     def catalogue_name(self) -> str:
@@ -67,6 +79,8 @@ class BaseImage:
             "source": self.source,
             "reference": self.reference,
             "image_id": self.image_id,
+            **({"pulled_by_basebench": self.pulled} if self.source == "official" else {}),
+            **({"registry_manifest": self.registry} if self.registry else {}),
         }
 
 
@@ -100,15 +114,21 @@ def ensure_base(
 
 def _ensure_official(engine: Engine, variant: Variant, python: str, mirror: str) -> BaseImage:
     reference = variant.official_reference(python, mirror)
-    if not engine.image_exists(reference):
+    pulled = not engine.image_exists(reference)
+    if pulled:
         engine.pull(reference)
     attrs = engine.inspect_image(reference)
     env = dict(e.split("=", 1) for e in attrs["Config"].get("Env") or [] if "=" in e)
+    # An image that carries basebench's labels is a local stand-in someone published to the
+    # registry (`basebench images push`): its labels stay, so nothing calls it official.
     labels = {
-        label("base_source"): "official",
-        label("python.version"): env.get("PYTHON_VERSION", ""),
-        label("digest"): ",".join(attrs.get("RepoDigests") or []),
+        k: v for k, v in (attrs["Config"].get("Labels") or {}).items() if k.startswith(PREFIX)
     }
+    labels.setdefault(label("base_source"), "official")  # a stand-in's says "local"
+    labels.setdefault(label("python.version"), env.get("PYTHON_VERSION", ""))
+    labels[label("digest")] = ",".join(attrs.get("RepoDigests") or [])
+    if variant.lifecycle():
+        labels[label("lifecycle")] = variant.lifecycle()
     return BaseImage(
         variant.name,
         python,
@@ -118,7 +138,18 @@ def _ensure_official(engine: Engine, variant: Variant, python: str, mirror: str)
         reference,
         attrs["Id"],
         labels,
+        pulled=pulled,
+        registry=_registry_record(engine, reference),
     )
+
+
+def _registry_record(engine: Engine, reference: str) -> dict[str, Any]:
+    """The registry's manifest of ``reference`` for run.json, or why there is none."""
+    os_name, architecture = engine.platform()
+    try:
+        return fetch_manifest(reference, os_name=os_name, architecture=architecture).as_dict()
+    except RegistryError as exc:
+        return {"reference": reference, "error": str(exc)}
 
 
 def _recipe_digest() -> str:
@@ -250,11 +281,8 @@ def ensure_local(
     # The source stage (a fetch check) has no interpreter and so no build information.
     info = read_build_info(engine, staging) if plan.target != SOURCE_TARGET else {}
     labels = plan.labels(info, built.seconds)
-    # Labels that come from inside the build (flags, libc version) are added by a FROM-only
-    # build on top: metadata only, the layers are shared.
-    with tempfile.TemporaryDirectory(prefix="basebench-relabel-") as tmp:
-        (Path(tmp) / "Dockerfile").write_text(f"FROM {staging}\n")
-        engine.build(Path(tmp), tag=tag, kind="base", labels=labels, log_name=f"label-{plan.name}")
+    # Labels that come from inside the build (flags, libc version) are added on top.
+    relabel(engine, staging, tag, labels, kind="base", log_name=f"label-{plan.name}")
     engine.client.images.remove(staging)  # drops the staging tag only; the layers are shared
     return _local_image(engine, variant, python, tag, build_seconds=built.seconds)
 
@@ -308,6 +336,16 @@ def fetch_source(engine: Engine, variant: Variant, python: str) -> PythonSource:
     minutes): which source package a stand-in of ``python`` would be built from, or a
     UserError saying why none can be fetched."""
     return available_source(engine, variant, python)
+
+
+def relabel(
+    engine: Engine, source: str, tag: str, labels: dict[str, str], *, kind: str, log_name: str
+) -> None:
+    """``tag``: ``source`` with ``labels`` added, by a FROM-only build (metadata only: the
+    layers are shared, so the layer blobs a registry stores are the same)."""
+    with tempfile.TemporaryDirectory(prefix="basebench-relabel-") as tmp:
+        (Path(tmp) / "Dockerfile").write_text(f"FROM {source}\n")
+        engine.build(Path(tmp), tag=tag, kind=kind, labels=labels, log_name=log_name)
 
 
 def ensure_builder(engine: Engine, variant: Variant, python: str, *, opt_level: str) -> BaseImage:

@@ -20,6 +20,7 @@ from basebench.runtime_manifest import load_manifest
 from basebench.variants import (
     BASE_SOURCES,
     Catalogue,
+    Variant,
     check_combination,
     check_local_python,
     default_baseline,
@@ -175,6 +176,23 @@ def load_config(
     return config
 
 
+def _drop_official_only(
+    variants: list[Variant], where: Callable[[str], str], problems: Problems
+) -> list[Variant]:
+    """One line for every variant the local source cannot build (archived Debian suites):
+    they exist only as official tags; the variants that can be built are returned."""
+    official_only = [v for v in variants if v.local is None]
+    if official_only:
+        names = ", ".join(v.name for v in official_only)
+        why = "; ".join(dict.fromkeys(v.note for v in official_only if v.note))
+        problems.add(
+            f"{where('variants')} {names}: the local source cannot build "
+            f"{'it' if len(official_only) == 1 else 'them'} ({why}); use --base-source "
+            "official with a registry that serves the tags (registry_mirror)"
+        )
+    return [v for v in variants if v.local is not None]
+
+
 def validate(
     config: Config,
     catalogue: Catalogue,
@@ -212,6 +230,10 @@ def validate(
     for name in config.variants:
         with problems.collecting(f"{where('variants')}: "):
             variants.append(catalogue.get(name))  # unknown names list the known ones
+    if config.base_source == "local":
+        variants = _drop_official_only(variants, where, problems)
+        if not variants:
+            pythons = []  # the one line above says it all: no Python line per version
     if config.base_source in ("local", "auto"):
         # One line per Python that no source can provide, not one per variant.
         for python in list(pythons):

@@ -23,6 +23,7 @@ from typing import Any
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.utils import parse_repository_tag
 
 from basebench.errors import BuildFailed, EngineUnavailable, UserError
 from basebench.labels import KIND as KIND_LABEL
@@ -278,6 +279,24 @@ def _build_failure(tag: str, code: int, tail: Sequence[str], log_path: Path) -> 
     )
 
 
+@dataclass(frozen=True)
+class PullResult:
+    reference: str
+    seconds: float  # request to last layer extracted: download plus extraction
+    layers_downloaded: int
+    layers_present: int  # layers the engine already had (shared with another image)
+    image_id: str
+
+
+#: The engine reports the kernel's machine name; registries use Go's names for architectures.
+_GO_ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
+
+
+def _label_changes(labels: Mapping[str, str]) -> list[str]:
+    """Dockerfile ``LABEL`` instructions for ``docker import``/``commit`` changes."""
+    return [f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()]
+
+
 # --------------------------------------------------------------------------------------------
 # The engine
 # --------------------------------------------------------------------------------------------
@@ -374,6 +393,12 @@ class Engine:
             client.close()
         return True
 
+    def platform(self) -> tuple[str, str]:
+        """(os, architecture) of the engine as registries name them: ("linux", "amd64")."""
+        info = self.client.info()
+        machine = str(info.get("Architecture", ""))
+        return str(info.get("OSType", "linux")), _GO_ARCHITECTURES.get(machine, machine)
+
     def image_exists(self, reference: str) -> bool:
         try:
             self.client.images.get(reference)
@@ -397,13 +422,58 @@ class Engine:
         yield from self.client.images.get(reference).save(named=True)
 
     def pull(self, reference: str) -> str:
+        return self.pull_timed(reference).image_id
+
+    def pull_timed(self, reference: str) -> PullResult:
+        """Pull ``reference``, timed from the request to the last layer extracted, and count
+        the layers it downloaded and those the engine already had."""
+        repository, tag = parse_repository_tag(reference)
+        downloaded: set[str] = set()
+        present: set[str] = set()
+        start = time.perf_counter()
         try:
-            image = self.client.images.pull(reference)
+            events = self.client.api.pull(repository, tag=tag or "latest", stream=True, decode=True)
+            for event in events:
+                if "error" in event:
+                    raise docker.errors.APIError(str(event["error"]))
+                status = str(event.get("status", ""))
+                if status == "Already exists":
+                    present.add(str(event.get("id", "")))
+                elif status == "Pull complete":
+                    downloaded.add(str(event.get("id", "")))
+            seconds = time.perf_counter() - start
+            image_id = str(self.client.images.get(reference).id)
         except docker.errors.DockerException as exc:
             raise UserError(
                 f"cannot pull {reference}: {exc}. Without a registry use --base-source local."
             ) from None
-        return str(image.id)
+        return PullResult(reference, seconds, len(downloaded), len(present), image_id)
+
+    def push(self, source: str, target: str) -> str:
+        """Push image ``source`` as ``target``; the registry's manifest digest. The ``target``
+        name is removed from the engine afterwards (``source`` keeps the image)."""
+        if self.image_exists(target):  # a name we would move, then remove: maybe the user's
+            raise UserError(
+                f"{target} already names an image on this engine: remove it (docker rmi) or "
+                "push under another prefix"
+            )
+        self.client.images.get(source).tag(target)
+        repository, tag = parse_repository_tag(target)
+        digest = ""
+        try:
+            for event in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise UserError(f"cannot push {target}: {event['error']}")
+                digest = str((event.get("aux") or {}).get("Digest", digest))
+        except docker.errors.DockerException as exc:
+            raise UserError(f"cannot push {target}: {exc}") from None
+        finally:
+            self.client.images.remove(target)  # only the name: ``source`` keeps the image
+        return digest
+
+    def untag(self, reference: str) -> None:
+        """Remove the name ``reference``; the image goes too when no other name holds it."""
+        self.client.images.remove(reference)
 
     # -- builds ----------------------------------------------------------------------------
 
@@ -500,15 +570,33 @@ class Engine:
         labels: Mapping[str, str] | None = None,
         kind: str = "rootfs",
         command: Sequence[str] = ("/bin/bash",),
+        env: Mapping[str, str] | None = None,
     ) -> str:
         """``docker import`` a root filesystem tar (a file object or bytes) as a labelled image."""
         repository, _, image_tag = tag.partition(":")
-        changes = [f'LABEL {k}="{v}"' for k, v in self.labels(kind, labels, ref=tag).items()]
+        changes = _label_changes(self.labels(kind, labels, ref=tag))
+        changes += [f"ENV {k}={json.dumps(v)}" for k, v in (env or {}).items()]
         changes.append("CMD " + json.dumps(list(command)))
         result = self.client.api.import_image_from_data(
             tar_stream, repository=repository, tag=image_tag or "latest", changes=changes
         )
         return self.inspect_image(tag)["Id"] if result is not None else ""
+
+    def commit_labels(self, source: str, tag: str, labels: Mapping[str, str], *, kind: str) -> str:
+        """``tag``: image ``source`` with ``labels`` added, committed from a container that
+        never ran. No build: the layers stay exactly ``source``'s, and no BuildKit cache
+        keeps a reference to them once the images are gone."""
+        # Unlabelled on purpose: a commit copies the container's labels into the image, and
+        # the object label must never be on an image (see labels.OBJECT). It lives for
+        # milliseconds and is removed whatever happens.
+        container = self.client.containers.create(source)
+        try:
+            repository, image_tag = parse_repository_tag(tag)
+            changes = _label_changes(self.labels(kind, labels, ref=tag))
+            image = container.commit(repository, image_tag, changes="\n".join(changes))
+        finally:
+            container.remove(force=True)
+        return str(image.id)
 
     # -- containers ------------------------------------------------------------------------
 

@@ -42,9 +42,17 @@ CPU_PROBE = "cpu"
 CONTAINER_PROBE = "container"
 
 
-# The order groups run in, whatever order a profile lists them: builds first, because size
-# and start-up also measure the images the builds produce.
+# The order groups run in, whatever order a profile lists them: pulls first, because an app
+# image built FROM a base holds the base's layers and its pull would then not be cold; then
+# builds, because size and start-up also measure the images the builds produce.
 GROUPS: tuple[Group, ...] = (
+    Group(
+        "pull",
+        "basebench.measure.pulls:measure",
+        "basebench.report.sections:pull",
+        report_rank=6,
+        host_probe=CPU_PROBE,
+    ),
     Group(
         "build",
         "basebench.measure.builds:measure",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,23 @@ class Variant:
     official_pythons: tuple[str, ...]
     local: LocalRecipe | None = None
     note: str = ""
+    #: The day docker-library stopped building the tags ("" while it still builds them).
+    official_tags_until: str = ""
+    #: The end of the Debian release's long-term support ("" for Alpine, or not yet known).
+    debian_eol: str = ""
 
     @property
     def slim(self) -> bool:
         return self.family != "debian-full"
+
+    def lifecycle(self) -> str:
+        """What a user of these tags must know about their age; "" while they are maintained."""
+        parts = []
+        if self.official_tags_until:
+            parts.append(f"official tags frozen since {self.official_tags_until}")
+        if self.debian_eol:
+            parts.append(f"Debian {self.suite} long-term support ends {self.debian_eol}")
+        return "; ".join(parts)
 
     def official_reference(self, python: str, mirror_prefix: str = "") -> str:
         tag = self.official_tag.format(python=python)
@@ -119,15 +133,23 @@ class Catalogue:
 
 
 _STRING_FIELDS = ("name", "family", "libc", "suite", "official_tag")
+_DATE_FIELDS = ("official_tags_until", "debian_eol")
 
 
 def _variant_from_table(index: int, table: Any, source: Path) -> Variant:
     where = f"{source}: variant #{index + 1}"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a [[variant]] table, got {table!r}")
-    for name in (*_STRING_FIELDS, "note"):
+    for name in (*_STRING_FIELDS, "note", *_DATE_FIELDS):
         if name in table and not isinstance(table[name], str):
             raise ConfigError(f"{where}: {name} must be a string, got {table[name]!r}")
+    for name in _DATE_FIELDS:
+        try:
+            date.fromisoformat(table.get(name) or "2000-01-01")
+        except ValueError:
+            raise ConfigError(
+                f'{where}: {name} must be a date such as "2024-06-30", got {table[name]!r}'
+            ) from None
     pythons = table.get("official_pythons", [])
     if not isinstance(pythons, list) or not all(isinstance(p, str) for p in pythons):
         raise ConfigError(
@@ -146,6 +168,7 @@ def _variant_from_table(index: int, table: Any, source: Path) -> Variant:
             official_pythons=tuple(table["official_pythons"]),
             local=LocalRecipe(**local) if local else None,
             note=table.get("note", ""),
+            **{name: table[name] for name in _DATE_FIELDS if name in table},
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing field {exc.args[0]!r}") from None

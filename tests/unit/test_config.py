@@ -64,7 +64,7 @@ def test_unknown_profile_lists_profiles():
 
 
 def test_impossible_combinations_are_refused_before_work():
-    with pytest.raises(ConfigError, match="cannot be built locally"):
+    with pytest.raises(ConfigError, match="the local source cannot build it"):
         load_config("quick", {"variants": ["buster"], "base_source": "local"})
     with pytest.raises(ConfigError, match=r"no official python:3.13-buster image"):
         load_config("quick", {"variants": ["buster"], "base_source": "official"})
@@ -74,6 +74,20 @@ def test_impossible_combinations_are_refused_before_work():
     # Python 3.9 on buster exists officially, so auto accepts it
     config = load_config("quick", {"variants": ["buster"], "pythons": ["3.9"]})
     assert config.variants == ["buster"]
+
+
+def test_seed_variants_on_the_local_source_are_one_line():
+    # The seed's Python 3.8 on buster: official tags exist; the local source says, in one line
+    # naming both variants, that it cannot build them (not a line per Python or per variant).
+    overrides = {"pythons": ["3.8"], "variants": ["buster", "slim-buster"]}
+    with pytest.raises(ConfigError) as refused:
+        load_config("quick", {**overrides, "base_source": "local"})
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "buster, slim-buster: the local source cannot build them" in message
+    assert "--base-source official" in message
+    config = load_config("quick", {**overrides, "base_source": "official"})
+    assert config.variants == ["buster", "slim-buster"]
 
 
 def test_bad_values_are_refused():

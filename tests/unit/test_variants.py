@@ -53,6 +53,32 @@ def test_availability_table():
     assert catalogue.get("alpine").check_local().recipe == "musl.Dockerfile"
 
 
+def test_seed_variants_are_official_only_with_their_lifecycle():
+    catalogue = load_catalogue()
+    for name in ("stretch", "slim-stretch", "buster", "slim-buster"):
+        variant = catalogue.get(name)
+        assert variant.local is None, name
+        assert variant.official_tags_until < variant.debian_eol, name
+        assert "frozen since" in variant.lifecycle()
+    # Checked against docker-library/python's history: 3.8 never had a stretch tag, 3.12 no
+    # buster one (release candidates only).
+    assert "3.8" not in catalogue.get("stretch").official_pythons
+    assert catalogue.get("slim-buster").official_reference("3.8") == "python:3.8-slim-buster"
+    assert "3.12" not in catalogue.get("buster").official_pythons
+    assert catalogue.get("bullseye").local is not None  # Debian's mirror still serves it
+    assert catalogue.get("slim-trixie").lifecycle() == ""
+
+
+def test_catalogue_dates_are_checked(tmp_path):
+    path = tmp_path / "variants.toml"
+    path.write_text(
+        '[[variant]]\nname="x"\nfamily="debian-full"\nlibc="glibc"\nsuite="s"\n'
+        'official_tag="{python}"\nofficial_pythons=[]\ndebian_eol="June 2024"\n'
+    )
+    with pytest.raises(ConfigError, match="debian_eol must be a date"):
+        load_catalogue(path)
+
+
 def test_broken_catalogue_is_reported(tmp_path):
     path = tmp_path / "variants.toml"
     path.write_text('[[variant]]\nname = "x"\nfamily = "debian-full"\n')

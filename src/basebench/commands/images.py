@@ -19,7 +19,7 @@ from basebench.versions import version_key
 #: The source stage is the same in every local recipe: one variant's checks them all.
 SOURCE_CHECK_VARIANT = "slim-trixie"
 
-HELP = "list the base images here, or bootstrap (build or pull) the ones a run needs"
+HELP = "list the base images here, bootstrap (build or pull) the ones a run needs, or push them"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +46,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     src.add_argument("--refresh", action="store_true", help="read the Sources index again")
     src.add_argument("--network", default="host")
+    push = sub.add_parser(
+        "push",
+        help="publish local stand-ins to a registry under their official names (python:TAG)",
+    )
+    push.add_argument(
+        "--registry", required=True, metavar="HOST:PORT/PREFIX", help="e.g. 127.0.0.1:5000/hub"
+    )
+    push.add_argument("--python", action="append", required=True, help="e.g. 3.13 (repeat)")
+    push.add_argument("--variant", action="append", required=True, help="e.g. slim-trixie")
+    push.add_argument("--opt-level", choices=OPT_LEVELS, default="none")
+    push.add_argument("--fixture", default="", metavar="NOTE", help="label them as test fixtures")
+    push.add_argument("--ca-bundle", metavar="PATH")
+    push.add_argument("--network", default="host")
     fid = sub.add_parser(
         "fidelity", help="local stand-ins next to the official images: sizes, bootstrap times"
     )
@@ -132,11 +145,36 @@ def _sources(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from basebench.bases import ensure_local
+    from basebench.publish import check_registry_prefix, publish
+
+    prefix = check_registry_prefix(args.registry)
+    catalogue = load_catalogue()
+    variants = [catalogue.get(name) for name in args.variant]
+    for variant in variants:  # every combination checked before anything is built or pushed
+        for python in args.python:
+            variant.check_local(python)
+            variant.check_official(python)
+    engine = Engine(network=network_settings(args.network, args.ca_bundle))
+    for python in args.python:
+        for variant in variants:
+            base = ensure_local(engine, variant, python, opt_level=args.opt_level)
+            published = publish(engine, variant, base, prefix, fixture=args.fixture)
+            print(
+                f"pushed {published.reference} ({published.digest}): the local stand-in "
+                f"{published.stand_in}, labelled as a stand-in, not the official image"
+            )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.images_command == "list":
         return _list(Engine())
     if args.images_command == "sources":
         return _sources(args)
+    if args.images_command == "push":
+        return _push(args)
     if args.images_command == "fidelity":
         from basebench.fidelity import fidelity, markdown
 
@@ -180,6 +218,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAILED {python}-{variant.name}: {exc}")
                 continue
             took = time.perf_counter() - start
-            state = "built" if base.build_seconds is not None else "ready (cached)"
+            state = (
+                "built"
+                if base.build_seconds is not None
+                else "pulled"
+                if base.pulled
+                else "ready (cached)"
+            )
             print(f"{state:<15} {python}-{variant.name:<14} {base.reference}  ({took:.1f} s)")
     return 1 if failures else 0

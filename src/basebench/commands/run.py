@@ -26,6 +26,7 @@ from basebench.netconf import network_settings
 from basebench.paths import RESULTS_DIR, resolve
 from basebench.preflight import Problems
 from basebench.results import ResultStore, Run, finish_run, now
+from basebench.shards import Cell, Shard, machine_id, matrix_id, shard_cells
 from basebench.stopping import Stopped
 from basebench.variants import BASE_SOURCES, Catalogue, load_catalogue
 
@@ -73,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
     parser.add_argument("--no-report", action="store_true", help="skip the report at the end")
     parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="measure shard I of N of the matrix (the baseline in every shard); merge the "
+        "shards' run folders with `basebench report`",
+    )
+    parser.add_argument(
         "--no-wait",
         action="store_true",
         help="refuse (exit 2) instead of waiting when another run holds this engine's lock",
@@ -114,12 +121,20 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _bases(
-    console: Console, engine: Engine, config: Config, catalogue: Catalogue, source: str
+    console: Console,
+    engine: Engine,
+    config: Config,
+    catalogue: Catalogue,
+    source: str,
+    cells: list[Cell] | None = None,
 ) -> tuple[list[BaseImage], list[Failure]]:
     bases: list[BaseImage] = []
     failures: list[Failure] = []
+    wanted = {(p, v) for p, v, _ in cells} if cells is not None else None
     for python in config.pythons:
         for name in config.variants:
+            if wanted is not None and (python, name) not in wanted:
+                continue  # another shard's
             console.print(f"base image {python}-{name} ({source})…")
             try:
                 bases.append(
@@ -138,16 +153,24 @@ def _bases(
     return bases, failures
 
 
-def _measure(ctx: RunContext) -> None:
+def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
     harness: dict[str, Any] = {}
     for group in GROUPS:  # in the registry's order, whatever order the profile lists them
         if group.name not in ctx.config.groups:
             continue
+        mine = {(p, v) for p, v, g in cells or [] if g == group.name}
+        if cells is not None and not mine:
+            continue  # no cell of this group in this shard
+
+        def in_shard(base: BaseImage, mine: set[tuple[str, str]] = mine) -> bool:
+            return cells is None or (base.python, base.variant) in mine
+
         ctx.ledger.group = group.name
         before = set(ctx.run.measurements_dir.glob("*.json"))
         start = time.perf_counter()
         try:
-            load(group.measure)(ctx)
+            with ctx.only(in_shard):
+                load(group.measure)(ctx)
         except UserError as exc:
             ctx.fail(group.name, "group", exc)
         finally:
@@ -168,6 +191,9 @@ class Plan:
     injections: dict[str, Injection] = field(default_factory=dict)
     #: Extra facts for run.json (what the run is for).
     meta: dict[str, Any] = field(default_factory=dict)
+    #: ``--shard I/N``: the shard and the cells it measures (None: the whole matrix).
+    shard: Shard | None = None
+    cells: list[Cell] | None = None
 
 
 def measure_run(
@@ -192,6 +218,12 @@ def measure_run(
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
     if plan.meta:
         run_.update_meta(**plan.meta)
+    run_.update_meta(
+        matrix_id=matrix_id(config),
+        machine_id=machine_id(run_.meta()["host"]),
+        shard=str(plan.shard) if plan.shard else None,
+        cells=[list(cell) for cell in plan.cells] if plan.cells is not None else None,
+    )
     failures: list[Failure] = []
     status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
     ctx: RunContext | None = None
@@ -203,7 +235,7 @@ def measure_run(
         style = "bold yellow" if source == "local" else "bold green"
         console.print(f"[{style}]base images: {source.upper()}[/{style}] — {why}")
         run_.update_meta(base_source=source, base_source_reason=why)
-        bases, failures = _bases(console, engine, config, catalogue, source)
+        bases, failures = _bases(console, engine, config, catalogue, source, plan.cells)
         bases = plan.shape_bases(bases)
         # A second name for one image (validate's twins) adds no image.
         run_.update_meta(images={b.reference: b.metadata() for b in bases if not b.alias_of})
@@ -213,7 +245,7 @@ def measure_run(
         ctx.progress = progress
         ctx.injections = dict(plan.injections)
         ctx.enable_container_probe()
-        _measure(ctx)
+        _measure(ctx, plan.cells)
         status = "finished" if not failures else "finished with failures"
     except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM or SIGHUP (basebench.stopping): say what stopped the run, when and
@@ -258,14 +290,20 @@ def run(args: argparse.Namespace) -> int:
     config = load_run_config(args, catalogue)  # every input checked before anything else
     if config.requirements and not args.no_index_check:
         check_requirements_on_index(config)
+    plan = Plan()
+    if args.shard:
+        plan.shard = Shard.parse(args.shard)
+        plan.cells = shard_cells(config, plan.shard)
     console = Console(highlight=False)
     with engine_lock(args, console):
-        return _run(args, config, catalogue, console)
+        return _run(args, config, catalogue, console, plan)
 
 
-def _run(args: argparse.Namespace, config: Config, catalogue: Catalogue, console: Console) -> int:
+def _run(
+    args: argparse.Namespace, config: Config, catalogue: Catalogue, console: Console, plan: Plan
+) -> int:
     engine = Engine(network=network_settings(config.network, args.ca_bundle))
-    run_, failures = measure_run(config, catalogue, engine, args.results, console)
+    run_, failures = measure_run(config, catalogue, engine, args.results, console, plan)
     if not args.no_report:
         from basebench.report import make_report
         from basebench.report.doc import markdown_table

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -133,6 +133,20 @@ class RunContext:
 
     def add_image(self, image: ImageUnderTest) -> None:
         self.images.append(image)
+
+    @contextmanager
+    def only(self, keep: Callable[[BaseImage], bool]) -> Iterator[None]:
+        """While inside: the bases (and their images) that ``keep`` accepts, and no other
+        (a shard's cells of one group). Images added meanwhile stay afterwards."""
+        all_bases, all_images = self.bases, self.images
+        self.bases = [b for b in all_bases if keep(b)]
+        self.images = [i for i in all_images if keep(i.base)]
+        known = len(self.images)
+        try:
+            yield
+        finally:
+            added = self.images[known:]
+            self.bases, self.images = all_bases, all_images + added
 
     def tags(self, base: BaseImage, **extra: str) -> Tags:
         """The tags every result row of ``base`` carries (variant, Python, libc, source...)."""

@@ -33,7 +33,13 @@ from basebench.report.doc import (
 from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.export import data_frame, ratio_frame, schema_json
 from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
-from basebench.report.frame import Configs, check_run_dirs, label_configs, normalise
+from basebench.report.frame import (
+    Configs,
+    check_run_dirs,
+    label_configs,
+    normalise,
+    pick_baseline,
+)
 from basebench.report.overhead import harness_blocks
 from basebench.report.own_app import OwnApp, blocking_problems, verdict_blocks
 from basebench.report.reading import how_to_read
@@ -45,6 +51,7 @@ from basebench.report.recommend import (
     recommendation_blocks,
 )
 from basebench.report.sections import ReportContext, metric_table
+from basebench.report.shards import merge_shards, shard_sentence
 from basebench.report.stats import spread
 from basebench.report.style import STYLE, PlotStyle
 from basebench.report.versions import prerelease_versions, python_label, versions_blocks
@@ -110,7 +117,7 @@ def render_report(
     ``validation`` is this host's newest ``basebench validate`` record (its noise floor);
     ``resolved``: the resolved sets of a team's requirements the runs stored.
     """
-    tidy = normalise(frame)
+    tidy = merge_shards(normalise(frame), metas)  # shards of one matrix read as one run
     # Host probes describe the machine, not a variant: they go to the conditions only.
     probes = tidy[tidy["group"] == HOST_PROBE_GROUP]
     if len(probes) == len(tidy):
@@ -218,6 +225,8 @@ def group_sections(ctx: ReportContext) -> list[Block]:
 def _intro(frame: pd.DataFrame, configs: Configs, metas: Sequence[Mapping[str, Any]]) -> str:
     sources = sorted(set(frame["base_source"].tolist()) - {""})
     world = ", ".join(sources) or "unknown"
+    if _published_stand_ins(metas):
+        world += " path, serving local stand-ins, not the official images,"
     return (
         f"Compares {len(configs.order)} base image configuration(s): "
         f"{', '.join(f'`{c}`' for c in configs.order)}. Base images: **{world}** "
@@ -303,9 +312,36 @@ def _runtime_cells(row: SummaryRow) -> tuple[str, str]:
 # --- conditions -----------------------------------------------------------------------------
 
 
-def _base_source_sentence(sources: Sequence[str]) -> str:
+def _published_stand_ins(metas: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Images a run pulled on the official path that are local stand-ins published to a
+    registry (`basebench images push`): their own labels say base_source=local."""
+    return [
+        image
+        for meta in metas
+        for image in (meta.get("images") or {}).values()
+        if image.get("source") == "official" and image.get("base_source") == "local"
+    ]
+
+
+def _stand_in_sentence(stand_ins: Sequence[Mapping[str, Any]]) -> str:
+    names = ", ".join(sorted({str(i.get("reference", "?")) for i in stand_ins}))
+    fixtures = sorted({str(i["fixture"]) for i in stand_ins if i.get("fixture")})
+    fixture_text = f" They are test fixtures ({'; '.join(fixtures)})." if fixtures else ""
+    return (
+        f"Base images: pulled through the official path ({names}), but they are **local "
+        "stand-ins** built by basebench and published to that registry (`basebench images "
+        "push`), **not the official images**: read the ratios, not the absolute numbers."
+        + fixture_text
+    )
+
+
+def _base_source_sentence(
+    sources: Sequence[str], stand_ins: Sequence[Mapping[str, Any]] = ()
+) -> str:
     if not sources:
         return "Base images: not recorded."
+    if stand_ins:
+        return _stand_in_sentence(stand_ins)
     if len(set(sources)) > 1:
         return (
             "**Mixed worlds**: this report combines runs on official images and on locally "
@@ -359,7 +395,10 @@ def _conditions_section(
     blocks: list[Block] = [Heading("Conditions")]
     sources = [str(m.get("base_source", "")) for m in metas if m.get("base_source")]
     sources = sources or sorted(set(frame["base_source"].tolist()) - {""})
-    blocks.append(Para(_base_source_sentence(sources)))
+    blocks.append(Para(_base_source_sentence(sources, _published_stand_ins(metas))))
+    shards = shard_sentence(frame, metas, pick_baseline(frame, metas))
+    if shards:
+        blocks.append(Para(shards))
     for meta in metas:
         host = meta.get("host") or {}
         config = meta.get("config") or {}
@@ -457,6 +496,20 @@ def _short_value(value: str) -> str:
     return value
 
 
+def _label_text(value: Any) -> str:
+    """A label's value for the table; the registry's manifest (a mapping) in one line."""
+    if isinstance(value, Mapping) and "layers" in value:
+        layers = value.get("layers") or []
+        types = ", ".join(sorted({str(layer.get("media_type", "?")) for layer in layers}))
+        return (
+            f"{len(layers)} layers, {int(value.get('compressed', 0)) / 1e6:.1f} MB as stored "
+            f"({types}); manifest {_short_value(str(value.get('digest', '')))}"
+        )
+    if isinstance(value, Mapping) and "error" in value:
+        return f"none read: {value['error']}"
+    return _short_value(str(value))
+
+
 def _image_label_rows(metas: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     rows: list[list[str]] = []
     seen: set[str] = set()
@@ -469,7 +522,7 @@ def _image_label_rows(metas: Sequence[Mapping[str, Any]]) -> list[list[str]]:
                 rows.append([f"`{ref}`", "–", "–"])
                 continue
             for i, (key, value) in enumerate(sorted(labels.items())):
-                rows.append([f"`{ref}`" if i == 0 else "", f"`{key}`", _short_value(str(value))])
+                rows.append([f"`{ref}`" if i == 0 else "", f"`{key}`", _label_text(value)])
     return rows
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from basebench.errors import UserError
+from basebench.report.shards import are_shards
 from basebench.results import HOST_PROBE_GROUP, TIDY_COLUMNS
 from basebench.variants import default_baseline
 from basebench.versions import version_key
@@ -137,8 +138,9 @@ def label_configs(
     per_run = triples[["python", "variant"]].duplicated().any()
     pythons = {p for p in frame["python"].tolist() if p}
     multi_python = len(pythons) > 1
-    # Several runs only need the run id in the label when they measured the same config.
-    multi_run = len(runs) > 1 and bool(per_run)
+    # Several runs only need the run id in the label when they measured the same config;
+    # shards of one matrix read as one run (report/shards.py keeps each cell from one shard).
+    multi_run = len(runs) > 1 and bool(per_run) and not are_shards(metas)
     variant_rank = {v: i for i, v in enumerate(ordered_variants(frame, metas))}
     run_rank = {r: i for i, r in enumerate(runs)}
     ordered = sorted(
