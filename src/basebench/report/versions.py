@@ -42,7 +42,7 @@ from basebench.report.compare import (
 from basebench.report.doc import Block, Bullets, Heading, Para, Table
 from basebench.report.fmt import interval_text, quantity, verdict
 from basebench.report.frame import Configs, default_allocator, ordered_variants
-from basebench.report.stats import FloatArray, Interval, ratio_of_medians
+from basebench.report.stats import ALPHA, FloatArray, Interval, ratio_of_medians
 from basebench.versions import version_key
 
 #: A change smaller than this is reported as "unchanged" even when significant (compare's
@@ -128,14 +128,15 @@ def _pair_blocks(
             f"(the two versions interleaved round by round). Change is {new}/{old}: above 1 "
             f"is slower or bigger. A change is named only when its test stays significant "
             f"after Holm's correction over this section and it exceeds {FACTOR:.2f}× "
-            "(`basebench compare`'s rule); runtime mechanisms and the headline are judged by "
-            "their 95 % bootstrap interval."
+            "(`basebench compare`'s rule); so is a runtime mechanism of one workload, without "
+            "the factor. A mechanism of several workloads, the headline and the gap are "
+            "summaries, judged by their 95 % bootstrap interval."
         ),
     ]
     for variant in both:
         mine = [r for r in rows if r.variant == variant]
         table = [
-            *_runtime_rows(frame, configs, variant, pair),
+            *_runtime_rows(frame, variant, pair, mine),
             *_musl_penalty_rows(frame, configs, variant, pair),
             *_metric_rows(mine),
         ]
@@ -151,6 +152,13 @@ def _pair_blocks(
         wheels = wheel_changes(frame, variant, pair)
         if wheels:
             blocks.append(Bullets(wheels))
+        elif _installed_on_both(frame, variant, pair):
+            blocks.append(
+                Para(
+                    f"Every package measured installs the same way on {old} and {new} here "
+                    "(the same wheel platform tag, or the same sdist build): no wheel lost."
+                )
+            )
     return blocks
 
 
@@ -159,9 +167,9 @@ def _pair_blocks(
 
 def _shipped_pairs(
     frame: pd.DataFrame, num: tuple[str, str], den: tuple[str, str]
-) -> tuple[Pairs, list[str]]:
+) -> tuple[Pairs, list[str], list[tuple[str, str]]]:
     """Per workload measured on both (python, variant) sides, each with its default allocator:
-    (rounds of num, rounds of den) and the workload's mechanism."""
+    (rounds of num, rounds of den), the workload's mechanism, and (workload, num's allocator)."""
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
     manifest = workload_manifest()
     sides = []
@@ -171,11 +179,13 @@ def _shipped_pairs(
         sides.append(rows[rows["allocator"] == alloc])
     pairs: Pairs = []
     mechanisms: list[str] = []
+    series: list[tuple[str, str]] = []
     for benchmark in sorted(set(sides[0]["benchmark"]) & set(sides[1]["benchmark"])):
         a, b = (s[s["benchmark"] == benchmark] for s in sides)
         pairs.append((rounds_of(a), rounds_of(b)))
         mechanisms.append(manifest.mechanism_of(str(benchmark)).name)
-    return pairs, mechanisms
+        series.append((str(benchmark), str(a["allocator"].iloc[0])))
+    return pairs, mechanisms, series
 
 
 def _interval_row(what: str, interval: Interval, rounds: int, old: str, new: str) -> Row:
@@ -188,26 +198,35 @@ def _least_rounds(pairs: Pairs) -> int:
 
 
 def _runtime_rows(
-    frame: pd.DataFrame, configs: Configs, variant: str, pair: tuple[str, str]
+    frame: pd.DataFrame, variant: str, pair: tuple[str, str], tests: Sequence[MetricComparison]
 ) -> list[Row]:
+    """A row per mechanism and the headline. A mechanism of one workload is that workload's
+    comparison, judged by its round test Holm-corrected over the section (``tests``, from
+    compare): 11 uncorrected 95 % intervals per base would call one change in two runs by
+    chance. A mechanism of several workloads, and the headline, are summaries judged by their
+    interval, as in the runtime section."""
     old, new = pair
-    pairs, mechanisms = _shipped_pairs(frame, (new, variant), (old, variant))
+    pairs, mechanisms, series = _shipped_pairs(frame, (new, variant), (old, variant))
     if not pairs:
         return []
+    corrected = {
+        (t.benchmark, t.allocator): t
+        for t in tests
+        if t.group == "runtime" and t.metric == RUNTIME_METRIC and t.variant == variant
+    }
     out = []
     manifest = workload_manifest()
     for mechanism in dict.fromkeys(sorted(mechanisms, key=manifest.mechanism_rank)):
-        mine = [p for p, m in zip(pairs, mechanisms, strict=True) if m == mechanism]
+        members = [i for i, m in enumerate(mechanisms) if m == mechanism]
+        mine = [pairs[i] for i in members]
+        interval = ratio_of_medians(mine)
+        significant = interval.excludes_one
+        if len(members) == 1:
+            test = corrected.get(series[members[0]])
+            significant = test is not None and test.tested and test.p_adjusted < ALPHA
         count = f"{len(mine)} workload{'s' if len(mine) > 1 else ''}"
-        out.append(
-            _interval_row(
-                f"runtime: {mechanism} ({count})",
-                ratio_of_medians(mine),
-                _least_rounds(mine),
-                "",
-                "",
-            )
-        )
+        judged = verdict(interval.estimate, significant, rounds=_least_rounds(mine))
+        out.append(Row(f"runtime: {mechanism} ({count})", "", "", interval_text(interval), judged))
     headline = ratio_of_medians(pairs, exponents=mechanism_exponents(mechanisms))
     what = f"runtime headline ({len(set(mechanisms))} mechanisms, each counted once)"
     out.append(_interval_row(what, headline, _least_rounds(pairs), "", ""))
@@ -227,7 +246,7 @@ def _musl_penalty_rows(
     both: Pairs = []
     exponents: list[float] = []
     for python, sign in ((new, 1.0), (old, -1.0)):
-        pairs, mechanisms = _shipped_pairs(frame, (python, variant), (python, baseline))
+        pairs, mechanisms, _ = _shipped_pairs(frame, (python, variant), (python, baseline))
         if not pairs:
             return []
         weights = mechanism_exponents(mechanisms)
@@ -290,7 +309,7 @@ def _row_name(r: MetricComparison) -> str:
     if r.group == "install":
         return f"{name} {r.benchmark}"
     if r.group == "startup":
-        return f"{name} `{r.benchmark}` ({subject})"
+        return f"{name} `{r.benchmark}` ({r.strategy or 'base image'})"
     return f"{name} ({subject})"
 
 
@@ -325,6 +344,12 @@ def wheel_changes(frame: pd.DataFrame, variant: str, pair: tuple[str, str]) -> l
         if a != b:
             lines.append(f"**{package}**: {a} on {old}, {b} on {new}")
     return lines
+
+
+def _installed_on_both(frame: pd.DataFrame, variant: str, pair: tuple[str, str]) -> bool:
+    install = select(frame, group="install")
+    pythons = set(install.loc[install["variant"] == variant, "python"].tolist())
+    return set(pair) <= pythons
 
 
 def _install_way(detail: str, failed: bool) -> str:
