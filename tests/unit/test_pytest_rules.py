@@ -104,3 +104,11 @@ def test_a_skipped_integration_module_is_a_collection_error(tree: Path) -> None:
     proc = run_pytest(tree, "tests/integration")
     assert proc.returncode != 0
     assert "may not be skipped" in proc.stdout and "skipped" not in proc.stdout.splitlines()[-1]
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    # tests/ has no __init__.py files: pytest imports each module by its basename, and a second
+    # module of the same name stops the whole collection ("import file mismatch").
+    tests = CONFTEST.parent
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
