@@ -75,16 +75,28 @@ esac
 configure_args="--build=$gnuArch --enable-loadable-sqlite-extensions $opt_args --enable-option-checking=fatal --enable-shared --with-ensurepip"
 configure_args="$(echo $configure_args)"   # squeeze blanks
 
+if [ "$flavour" = musl ]; then
+	# CPython <= 3.11 builds its extensions with setup.py, which asks
+	# dpkg-architecture for the multiarch triplet and adds /usr/include/<it>:
+	# glibc's headers ahead of musl's (3.9's unicodedata then compiled for over
+	# 17 min without ending). dpkg-architecture answers with this variable when
+	# it is set: musl's own directories. Set after dpkg-buildflags has run.
+	export DEB_HOST_MULTIARCH="$gnuArch"
+fi
+
 cd "$src"
+echo "== configure"
 echo "+ ./configure $configure_args"
 # shellcheck disable=SC2086
 ./configure $configure_args
 nproc="$(nproc)"
+echo "== make"
 make -j "$nproc" "EXTRA_CFLAGS=$EXTRA_CFLAGS" "LDFLAGS=$LDFLAGS"
 # Relink the interpreter with an $ORIGIN rpath so it can never pick up a
 # system libpython of the same version (docker-library/python#784).
 rm python
 make -j "$nproc" "EXTRA_CFLAGS=$EXTRA_CFLAGS" "LDFLAGS=$LDFLAGS -Wl,-rpath='\$\$ORIGIN/../lib'" python
+echo "== install"
 make install
 
 if [ "$flavour" = full ]; then

@@ -74,3 +74,7 @@ python_version=$pyver
 EOT
 cat /usr/src/python/.basebench-source
 rm -rf /usr/src/debian-src
+# The suites' indexes (hundreds of MB for sid) are not needed once the tarball is here, and
+# this stage is kept as an image by the source check (basebench images sources --check).
+sh "$here/apt-sources.sh" drop-src
+rm -rf /var/lib/apt/lists/*
