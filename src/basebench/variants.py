@@ -25,8 +25,16 @@ LIBCS = ("glibc", "musl")
 
 #: The oldest CPython of a suite Debian's mirror still serves (bullseye's 3.9).
 MIN_LOCAL_PYTHON = (3, 9)
+#: setup.py-era CPython (3.11 and older) does not find /opt/musl's libraries (zlib, libffi).
+MIN_MUSL_PYTHON = (3, 12)
 #: Beyond any CPython that exists or is in development: a typo, not a version to try.
 _MAX_MINOR = 30
+
+
+def _version(python: str) -> tuple[int, ...]:
+    """(3, 11) from "3.11" ((0,) when it is not a version: check_local_python refuses it)."""
+    parts = python.split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else (0,)
 
 
 def _debian_may_serve(python: str) -> bool:
@@ -113,6 +121,14 @@ class Variant:
                 f"variant {self.name} cannot be built locally"
                 + (f": {self.note}" if self.note else "")
                 + "; use --base-source official with a registry that serves it"
+            )
+        if python and self.libc == "musl" and _version(python) < MIN_MUSL_PYTHON:
+            low = ".".join(map(str, MIN_MUSL_PYTHON))
+            raise ConfigError(
+                f"Python {python} cannot be built as the local musl stand-in ({self.name}): "
+                "CPython before 3.12 builds its extensions with setup.py, which does not find "
+                f"the musl chain's libraries (zlib, libffi: seen failing at `make install`); "
+                f"use Python {low}+ or --base-source official with a registry that has it"
             )
         return self.local
 

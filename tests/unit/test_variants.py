@@ -103,3 +103,16 @@ def test_same_flags_musl_twin_is_local_only():
     with pytest.raises(ConfigError, match="no official"):
         check_combination(twin, "3.13", "official")
     check_combination(twin, "3.13", "auto")
+
+
+def test_the_musl_stand_in_refuses_setup_py_era_pythons_in_one_line() -> None:
+    import pytest as _pytest
+
+    from basebench.errors import ConfigError
+    from basebench.variants import load_catalogue
+
+    alpine = load_catalogue().get("alpine")
+    with _pytest.raises(ConfigError, match=r"Python 3\.11 cannot be built as the local musl"):
+        alpine.check_local("3.11")
+    assert alpine.check_local("3.13") is not None
+    assert load_catalogue().get("slim-trixie").check_local("3.11") is not None
