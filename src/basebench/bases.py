@@ -296,8 +296,9 @@ def available_source(engine: Engine, variant: Variant, python: str) -> PythonSou
     """
     listed = candidates(discover(engine), python)
     tried = []
+    missing = known_missing()
     for candidate in listed:
-        why = known_missing().get(candidate.orig_sha256)
+        why = missing.get(candidate.orig_sha256)
         if why is None:
             try:
                 ensure_local(engine, variant, python, target=SOURCE_TARGET, source=candidate)
@@ -329,13 +330,6 @@ def _fetch_failure(exc: BuildFailed) -> str:
     if errors:
         return re.sub(r"\S+://\S*/", ".../", errors[0]).strip() + f" (log: {exc.log_path})"
     return str(exc).splitlines()[0]
-
-
-def fetch_source(engine: Engine, variant: Variant, python: str) -> PythonSource:
-    """The source stage of ``variant``'s recipe for ``python`` (seconds, not the compile's
-    minutes): which source package a stand-in of ``python`` would be built from, or a
-    UserError saying why none can be fetched."""
-    return available_source(engine, variant, python)
 
 
 def relabel(

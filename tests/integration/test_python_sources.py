@@ -8,7 +8,7 @@ pool) or fail here with the reason, never after minutes of compiling.
 
 import pytest
 
-from basebench.bases import SOURCE_TARGET, ensure_local, fetch_source
+from basebench.bases import SOURCE_TARGET, available_source, ensure_local
 from basebench.engine import Engine
 from basebench.local.pool import POOL_SUITE
 from basebench.local.sources import discover
@@ -32,7 +32,7 @@ def test_discovery_finds_the_current_stable_python_and_newer_ones(served: list[s
 def test_every_served_version_fetches_its_source(engine: Engine, served: list[str]):
     variant = load_catalogue().get(VARIANT)
     for python in served:
-        source = fetch_source(engine, variant, python)
+        source = available_source(engine, variant, python)
         assert source.python == python
         if source.suite == POOL_SUITE:
             # Only a release whose .dsc carries a good signature is taken from the pool.

@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from basebench.bases import ensure_base, fetch_source, resolve_base_source
+from basebench.bases import available_source, ensure_base, resolve_base_source
 from basebench.config import OPT_LEVELS
 from basebench.engine import MANAGED_FILTER, Engine
 from basebench.errors import UserError
@@ -133,7 +133,7 @@ def _sources(args: argparse.Namespace) -> int:
         if args.check:
             start = time.perf_counter()
             try:
-                chosen = fetch_source(engine, variant, python)
+                chosen = available_source(engine, variant, python)
                 checked = f"  source OK ({time.perf_counter() - start:.0f} s)"
             except UserError as exc:
                 failures += 1

@@ -24,9 +24,7 @@ from pathlib import Path
 from basebench.cache import cache_dir
 from basebench.engine import Engine
 from basebench.errors import UserError
-from basebench.local.rootfs import ensure_rootfs
-from basebench.local.sources import CACHE_MAX_AGE_S, PythonSource
-from basebench.paths import IMAGES_DIR
+from basebench.local.sources import CACHE_MAX_AGE_S, PythonSource, run_with_apt
 from basebench.results import atomic_write_json
 
 #: What a pool copy is called in labels and reports (it comes from no suite's index).
@@ -132,18 +130,7 @@ def find_in_pool(engine: Engine, listed: list[PythonSource]) -> PythonSource:
     if cache.is_file() and time.time() - cache.stat().st_mtime < CACHE_MAX_AGE_S:
         return PythonSource(**json.loads(cache.read_text()))
     script = _SCRIPT.format(package=package, versions=" ".join(probe_versions(listed)))
-    result = engine.run(
-        ensure_rootfs(engine, "trixie"),
-        ["sh", "-c", script],
-        kind="workload",
-        volumes={
-            str(IMAGES_DIR / "local" / "apt-sources.sh"): {
-                "bind": "/tmp/bb/apt-sources.sh",
-                "mode": "ro",
-            }
-        },
-        timeout_s=600,
-    )
+    result = run_with_apt(engine, script)
     found = parse_found(result.output, python, package) if result.exit_code == 0 else None
     if found is None:
         last = (result.output.strip().splitlines() or ["no output"])[-1]

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from basebench.cache import cache_dir
-from basebench.engine import Engine
+from basebench.engine import Engine, RunResult
 from basebench.errors import UserError
 from basebench.local.rootfs import SERVED_SUITES, ensure_rootfs
 from basebench.paths import IMAGES_DIR
@@ -140,14 +140,11 @@ def _cache_path() -> Path:
     return cache_dir() / "python-sources.json"
 
 
-def discover(engine: Engine, *, refresh: bool = False) -> list[PythonSource]:
-    cache = _cache_path()
-    if not refresh and cache.is_file() and time.time() - cache.stat().st_mtime < CACHE_MAX_AGE_S:
-        return [PythonSource(**entry) for entry in json.loads(cache.read_text())]
-    rootfs = ensure_rootfs(engine, "trixie")
-    script = _DISCOVER_SCRIPT.format(suites=" ".join(SERVED_SUITES))
-    result = engine.run(
-        rootfs,
+def run_with_apt(engine: Engine, script: str) -> RunResult:
+    """``script`` in a trixie rootfs container, with the one apt helper of every recipe at
+    /tmp/bb/apt-sources.sh (so the host asks the mirror exactly as the recipes do)."""
+    return engine.run(
+        ensure_rootfs(engine, "trixie"),
         ["sh", "-c", script],
         kind="workload",
         volumes={
@@ -158,6 +155,13 @@ def discover(engine: Engine, *, refresh: bool = False) -> list[PythonSource]:
         },
         timeout_s=600,
     )
+
+
+def discover(engine: Engine, *, refresh: bool = False) -> list[PythonSource]:
+    cache = _cache_path()
+    if not refresh and cache.is_file() and time.time() - cache.stat().st_mtime < CACHE_MAX_AGE_S:
+        return [PythonSource(**entry) for entry in json.loads(cache.read_text())]
+    result = run_with_apt(engine, _DISCOVER_SCRIPT.format(suites=" ".join(SERVED_SUITES)))
     if result.exit_code != 0:
         raise UserError(
             "could not read Debian's Sources index (apt-get update failed in a container):\n"
