@@ -10,6 +10,7 @@ ARG BUILDER_IMAGE=${BASE_IMAGE}
 
 FROM ${BUILDER_IMAGE} AS download
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
     sh /tmp/bb/fetch.sh /wheels /tmp/req/requirements.lock
@@ -25,6 +26,7 @@ ARG PYTHON_VERSION
 COPY --from=builder /usr/local/lib/python${PYTHON_VERSION}/site-packages/ /usr/local/lib/python${PYTHON_VERSION}/site-packages/
 COPY --from=builder /out/bin/ /usr/local/bin/
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,from=builder,source=/out,target=/tmp/out \
     --mount=type=bind,source=bb,target=/tmp/bb \
     sh /tmp/bb/runtime-libs.sh install /tmp/out/runtime-packages.txt \

@@ -10,6 +10,7 @@ ARG BUILDER_IMAGE=${BASE_IMAGE}
 # The download fills pip's HTTP cache (/root/.cache/pip/http*).
 FROM ${BUILDER_IMAGE} AS download
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
     sh /tmp/bb/fetch.sh --cache /tmp/req/requirements.lock
@@ -19,6 +20,7 @@ FROM download AS builder
 # A requirements file of wheels only may leave no pip cache at all; the pattern copies whatever
 # there is, so the folder must exist (mkdir -p).
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
     COLLECT=/out sh /tmp/bb/install.sh online /tmp/req/requirements.lock \
@@ -27,11 +29,13 @@ RUN --mount=type=secret,id=basebench_ca \
 FROM ${BASE_IMAGE} AS runner
 COPY --from=builder /root/.cache /root/.cache
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,from=builder,source=/out,target=/tmp/out \
     --mount=type=bind,source=bb,target=/tmp/bb \
     sh /tmp/bb/runtime-libs.sh install /tmp/out/runtime-packages.txt
 # pip asks the index again, then takes the files and the built wheel from the copied cache.
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
     sh /tmp/bb/install.sh online /tmp/req/requirements.lock \

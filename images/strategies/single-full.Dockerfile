@@ -10,6 +10,7 @@ ARG BUILDER_IMAGE=${BASE_IMAGE}
 
 FROM ${BUILDER_IMAGE} AS download
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
     sh /tmp/bb/fetch.sh /wheels /tmp/req/requirements.lock

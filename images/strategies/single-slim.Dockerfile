@@ -10,6 +10,7 @@ ARG BASE_IMAGE
 
 FROM ${BASE_IMAGE} AS download
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \
     sh /tmp/bb/fetch.sh /wheels /tmp/req/requirements.lock
@@ -19,6 +20,7 @@ ARG BUILD_PACKAGES="gcc libc6-dev"
 ARG BUILD_PACKAGES_APK="gcc musl-dev linux-headers"
 # Installing the compiler reaches the package mirror; the install itself is offline.
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,from=download,source=/wheels,target=/wheels \
     --mount=type=bind,source=bb,target=/tmp/bb \
     --mount=type=bind,source=requirements.lock,target=/tmp/req/requirements.lock \

@@ -13,6 +13,11 @@ mkdir -p "$(dirname "$OUT")"
 note_jemalloc='' note_mimalloc=''
 tab="$(printf '\t')"
 
+# The proxy variables come the same way (Engine.build passes --secret id=basebench_proxy when the
+# environment names any): in this step's environment only, never in a layer, a log or the history.
+if [ -f /run/secrets/basebench_proxy ]; then
+	. /run/secrets/basebench_proxy
+fi
 if command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
 	sh /tmp/bb/apt-sources.sh update

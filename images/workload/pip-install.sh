@@ -7,6 +7,11 @@ set -eu
 if [ -f /run/secrets/basebench_ca ]; then
 	export PIP_CERT=/run/secrets/basebench_ca SSL_CERT_FILE=/run/secrets/basebench_ca
 fi
+# The proxy variables come the same way (Engine.build passes --secret id=basebench_proxy when the
+# environment names any): in this step's environment only, never in a layer, a log or the history.
+if [ -f /run/secrets/basebench_proxy ]; then
+	. /run/secrets/basebench_proxy
+fi
 export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 export PYTHONDONTWRITEBYTECODE=1
 grep -iv '^uwsgi' /tmp/bb/app-requirements.lock > /tmp/bb-app-requirements.txt

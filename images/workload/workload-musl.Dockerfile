@@ -9,8 +9,10 @@ ARG BASE_IMAGE
 ARG BUILDER_IMAGE
 
 FROM ${BUILDER_IMAGE} AS jemalloc
-RUN --mount=type=bind,source=local/apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=local/apt-sources.sh,target=/tmp/bb/apt-sources.sh \
 	set -eux; \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	sh /tmp/bb/apt-sources.sh update "$(. /etc/os-release && echo "$VERSION_CODENAME")"; \
 	mkdir -p /usr/src/jemalloc; cd /usr/src/jemalloc; \
 # Only the upstream (orig) tarball, checked by apt against the Sources index. Newest version
@@ -38,6 +40,7 @@ RUN --mount=type=bind,source=workload/allocators.sh,target=/tmp/bb/allocators.sh
 	MIMALLOC_NOTE="no mimalloc source in Debian's pool to build for musl" \
 	sh /tmp/bb/allocators.sh
 RUN --mount=type=secret,id=basebench_ca \
+    --mount=type=secret,id=basebench_proxy \
     --mount=type=bind,source=workload/pip-install.sh,target=/tmp/bb/pip-install.sh \
     --mount=type=bind,source=workload/requirements.txt,target=/tmp/bb/requirements.txt \
     --mount=type=bind,source=app/requirements.lock,target=/tmp/bb/app-requirements.lock \

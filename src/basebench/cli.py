@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from basebench import __version__, stopping
-from basebench.errors import UserError
+from basebench.errors import EngineLost, UserError
+
+#: Exit codes: 0 all measured, 1 some measurement failed (run.json lists each with its reason
+#: and log), 2 bad input (nothing written), 3 the engine went away during the run (what was
+#: measured until then is kept), 128 + N stopped by signal N.
+ENGINE_LOST_EXIT = 3
 
 COMMANDS = ("run", "images", "report", "compare", "validate", "doctor", "clean")
 
@@ -49,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"basebench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except EngineLost as exc:
+        print(f"basebench {args.command}: error: {exc}", file=sys.stderr)
+        return ENGINE_LOST_EXIT
     except KeyboardInterrupt as exc:
         # Finished results are already on disk (every write is atomic); say so and stop.
         name = exc.name if isinstance(exc, stopping.Stopped) else "SIGINT"

@@ -44,7 +44,7 @@ class Config:
     groups: list[str] = field(default_factory=lambda: list(GROUP_NAMES))
     base_source: str = "auto"
     registry_mirror: str = ""
-    network: str = "host"
+    network: str = "auto"
     opt_level: str = "none"
     baseline_variant: str = "slim-trixie"
     prefer: str = PREFERENCES[0]  # the recommendation's rule
@@ -72,6 +72,12 @@ class Config:
     def limits(self) -> Limits:
         """What every measured container of the run gets."""
         return Limits(self.cpuset, self.cpus, self.mem_limit, self.pids_limit)
+
+    @property
+    def ceiling(self) -> Limits:
+        """What every other container of the run gets (downloads, sdist builds, probes): the
+        same memory and process limits, and any CPU (the engine adds a quota of all of them)."""
+        return Limits(memory=self.mem_limit, pids=self.pids_limit)
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Config)}

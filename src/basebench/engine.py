@@ -12,29 +12,58 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import docker
 import docker.errors
+import requests.exceptions
 from docker.models.containers import Container
 from docker.utils import parse_repository_tag
 
-from basebench.errors import BuildFailed, EngineUnavailable, UserError
+from basebench.errors import (
+    BuildFailed,
+    EngineLost,
+    EngineUnavailable,
+    MeasurementFailed,
+    UserError,
+)
 from basebench.labels import KIND as KIND_LABEL
 from basebench.labels import MANAGED as MANAGED_LABEL
 from basebench.labels import OBJECT as OBJECT_LABEL
 from basebench.labels import REF as REF_LABEL
 from basebench.labels import RUN as RUN_LABEL
 from basebench.limits import Limits
-from basebench.netconf import CA_SECRET_ID, NetworkSettings
+from basebench.netconf import CA_SECRET_ID, PROXY_SECRET_ID, NetworkSettings
 
 MANAGED_FILTER = f"{MANAGED_LABEL}=true"
+
+#: What a container may reach. "none": nothing but its own loopback (every measured workload);
+#: "index": the package index and the distribution's mirror, through the run's network mode
+#: (downloads, package managers); "host": the host's network itself (an HTTP server the load
+#: generator on the host reaches at 127.0.0.1, with no NAT in the measured path).
+ContainerNetwork = Literal["none", "index", "host"]
+
+#: The user of containers that need no root: nobody and nogroup in Debian and Alpine alike; a
+#: number, so it needs no passwd entry in the image.
+UNPRIVILEGED_USER = "65534:65534"
+
+#: What a package manager running as root needs once every capability is dropped: apt and dpkg
+#: change owners and modes of the files they unpack and drop to the _apt user to download.
+PACKAGE_MANAGER_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID")
+
+#: The limits of a container nobody configured any for (builds of sdists, probes): its CPU quota
+#: is the engine's CPU count, filled in when the engine is asked.
+DEFAULT_CEILING = Limits(memory="4g", pids=512)
+
+#: The exit code a timed-out container is given (it is killed: SIGKILL, like the shell's 137).
+TIMEOUT_EXIT = 137
 
 BUILD_LOG_TAIL_LINES = 25
 
@@ -264,6 +293,20 @@ class RunResult:
     exit_code: int
     output: str
     seconds: float
+    #: Why the container did not end by itself ("" when it did): out of memory, timed out.
+    killed: str = ""
+    #: The container's output, kept in a file when it failed ("" when it did not fail).
+    log_path: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The failure in a few words: "exit 1", or "exit 137: killed by the OOM killer ..."."""
+        return f"exit {self.exit_code}" + (f": {self.killed}" if self.killed else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _build_failure(tag: str, code: int, tail: Sequence[str], log_path: Path) -> BuildFailed:
@@ -325,9 +368,13 @@ class Engine:
         run_id: str = "",
         log_dir: Path | None = None,
         client: docker.DockerClient | None = None,
+        ceiling: Limits = DEFAULT_CEILING,
     ) -> None:
         self.client = client or connect()
         self.network = network or NetworkSettings()
+        #: The memory and process limits of containers whose caller sets none (CPU: all of
+        #: the engine's CPUs), see :meth:`Limits.within`.
+        self.ceiling = ceiling
         self.run_id = run_id
         self.log_dir = log_dir or Path(".basebench/logs")
         self._cli: BuildKitCLI | None = None
@@ -381,6 +428,29 @@ class Engine:
     def cpu_count(self) -> int:
         """CPUs the engine can give containers (numbered 0..n-1, as --cpuset-cpus counts)."""
         return int(self.client.info().get("NCPU") or os.cpu_count() or 1)
+
+    def answers(self) -> bool:
+        """Is the engine still there? (After an error: a refused request or a dead socket.)"""
+        try:
+            return bool(self.client.ping())
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            return False
+
+    @contextmanager
+    def failures_of(self, what: str) -> Iterator[None]:
+        """docker-py's errors said as what they mean for the run: this one operation failed
+        (:class:`MeasurementFailed`, the run goes on) or the engine has gone
+        (:class:`EngineLost`, the run ends)."""
+        try:
+            yield
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            if not self.answers():
+                raise EngineLost(
+                    f"the Docker engine stopped answering ({what}: {_first_line(exc)})"
+                ) from None
+            if isinstance(exc, docker.errors.ImageNotFound):
+                raise UserError(f"{what}: the image does not exist on this engine") from None
+            raise MeasurementFailed(f"{what}: engine error: {_first_line(exc)}") from None
 
     def registry_answers(self, reference: str = "python:3-slim", timeout_s: float = 15.0) -> bool:
         """Does a registry serve ``reference``? Asks for its manifest only; pulls nothing."""
@@ -501,30 +571,51 @@ class Engine:
         log_path = self.log_dir / f"build-{safe}-{time.strftime('%Y%m%d-%H%M%S')}.log"
         iid_file = log_path.with_suffix(".iid")
         cmd = [self.cli.path, "build", "--progress=plain", "--tag", tag, "--iidfile", str(iid_file)]
-        if self.network.mode != "default":
-            cmd += ["--network", self.network.mode]
+        if self.network.build_mode != "default":
+            cmd += ["--network", self.network.build_mode]
         if dockerfile is not None:
             cmd += ["--file", str(dockerfile)]
         if target:
             cmd += ["--target", target]
         if no_cache:
             cmd.append("--no-cache")
-        # Proxy variables are Docker's predefined build args: they reach RUN steps but are kept
-        # out of `docker history` unless a Dockerfile declares them.
-        for key, value in {**self.network.proxies, **(build_args or {})}.items():
+        # Never the proxies: a build arg shows in the build log, in `ps`, and in `docker
+        # history` as soon as a Dockerfile declares it (ARG HTTP_PROXY). They are a secret.
+        for key, value in (build_args or {}).items():
             cmd += ["--build-arg", f"{key}={value}"]
         for key, value in self.labels(kind, labels, ref=tag).items():
             cmd += ["--label", f"{key}={value}"]
         if self.network.ca_bundle is not None:
             cmd += ["--secret", f"id={CA_SECRET_ID},src={self.network.ca_bundle.path}"]
-        cmd.append(str(context))
-        with self.observer.build(identity or log_name or tag, log_path) as on_line:
+        with (
+            self._proxy_secret() as proxy_file,
+            self.observer.build(identity or log_name or tag, log_path) as on_line,
+        ):
+            if proxy_file is not None:
+                cmd += ["--secret", f"id={PROXY_SECRET_ID},src={proxy_file}"]
+            cmd.append(str(context))
             code, seconds, step_lines, tail = self._stream_build(cmd, log_path, on_line)
             if code != 0:
+                if not self.answers():
+                    raise EngineLost(f"the Docker engine stopped answering (build of {tag})")
                 raise _build_failure(tag, code, tail, log_path)
         image_id = iid_file.read_text().strip()
         iid_file.unlink(missing_ok=True)
         return BuildResult(tag, image_id, log_path, seconds, parse_step_timings(step_lines))
+
+    @contextmanager
+    def _proxy_secret(self) -> Iterator[Path | None]:
+        """The proxy variables as a BuildKit secret: a file of ``export NAME='value'`` lines
+        that the recipes' network steps source (images/strategies/scripts/env.sh). Readable by
+        this user only, removed when the build ends; None without proxies."""
+        if not self.network.proxies:
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="basebench-proxy-") as folder:
+            path = Path(folder) / "proxy.sh"
+            path.touch(mode=0o600)
+            path.write_text(self.network.proxy_script())
+            yield path
 
     def _stream_build(
         self, cmd: Sequence[str], log_path: Path, on_line: Callable[[str], None]
@@ -608,16 +699,40 @@ class Engine:
         limits: Limits | None,
         labels: Mapping[str, str] | None,
         kind: str,
+        network: ContainerNetwork,
+        package_manager: bool,
     ) -> dict[str, Any]:
+        """Every container: labelled, limited (memory, processes, CPU), no new privileges,
+        every capability dropped but what a package manager needs when it runs one, and no
+        network beyond what ``network`` says it needs."""
+        if network == "none":  # nothing to reach: no proxy, no CA bundle either
+            environment_, mounts = {}, {}
+            mode = "none"
+        else:
+            environment_ = self.network.container_environment()
+            mounts = self.network.container_mounts()
+            mode = "host" if network == "host" else self.network.mode
         kwargs: dict[str, Any] = {
-            "environment": {**self.network.container_environment(), **(environment or {})},
-            "volumes": {**self.network.container_mounts(), **(volumes or {})},
+            "environment": {**environment_, **(environment or {})},
+            "volumes": {**mounts, **(volumes or {})},
             "labels": self.labels(kind, labels, obj="container"),
-            **(limits or Limits()).docker_kwargs(),
+            "security_opt": ["no-new-privileges"],
+            "cap_drop": ["ALL"],
+            **(limits or Limits()).within(self._ceiling_with_cpus()).docker_kwargs(),
         }
-        if self.network.mode != "default":
-            kwargs["network_mode"] = self.network.mode
+        if package_manager:
+            kwargs["cap_add"] = list(PACKAGE_MANAGER_CAPS)
+        if mode != "default":
+            kwargs["network_mode"] = mode
         return kwargs
+
+    def _ceiling_with_cpus(self) -> Limits:
+        """The ceiling, its gaps filled: the defaults, and a CPU quota of every engine CPU."""
+        ceiling = self.ceiling.within(DEFAULT_CEILING)
+        if not ceiling.cpus and not ceiling.cpuset:
+            ceiling = replace(ceiling, cpus=float(self.cpu_count()))
+        self.ceiling = ceiling
+        return ceiling
 
     def run(
         self,
@@ -633,38 +748,81 @@ class Engine:
         user: str | None = None,
         workdir: str | None = None,
         hostname: str | None = None,
-        offline: bool = False,
+        network: ContainerNetwork = "none",
+        package_manager: bool = False,
     ) -> RunResult:
-        """Run a command to completion in a new labelled container, then remove it;
-        ``offline``: with no network at all (``network_mode="none"``), whatever the run's mode."""
+        """Run a command to completion in a new labelled container, then remove it.
+
+        ``network``: what it reaches (see :data:`ContainerNetwork`; nothing by default);
+        ``package_manager``: it runs apt or apk as root. A container killed for its memory
+        limit or its timeout gives a result whose ``killed`` says so; a failed one has its
+        output in a log file (``log_path``). Engine errors raise :class:`MeasurementFailed`,
+        an engine that has gone :class:`EngineLost`."""
         kwargs = self._container_kwargs(
             environment=environment,
             volumes=volumes,
             limits=limits,
             labels=labels,
             kind=kind,
+            network=network,
+            package_manager=package_manager,
         )
-        if offline:
-            kwargs["network_mode"] = "none"
-        if user:
-            kwargs["user"] = user
-        if workdir:
-            kwargs["working_dir"] = workdir
-        if hostname:
-            kwargs["hostname"] = hostname
+        kwargs.update(
+            {
+                k: v
+                for k, v in (("user", user), ("working_dir", workdir), ("hostname", hostname))
+                if v
+            }
+        )
+        what = f"container of {image} ({' '.join(command)[:80]})"
         start = time.perf_counter()
-        try:
+        with self.failures_of(what):
             container = self.client.containers.create(image, list(command), **kwargs)
-        except docker.errors.ImageNotFound:
-            raise UserError(f"image {image} does not exist on this engine") from None
+            try:
+                container.start()
+                code, killed = self._wait(container, timeout_s)
+                seconds = time.perf_counter() - start
+                output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+            finally:
+                with suppress(docker.errors.DockerException, requests.exceptions.RequestException):
+                    container.remove(force=True)
+        result = RunResult(code, output, seconds, killed)
+        if code != 0 or killed:
+            result.log_path = str(self._container_log(kind, what, result))
+        return result
+
+    def _wait(self, container: Container, timeout_s: float) -> tuple[int, str]:
+        """(exit code, why it was killed or ""): the container ends, or is killed at
+        ``timeout_s``; the kernel's OOM killer is read from the container's state."""
         try:
-            container.start()
             status = container.wait(timeout=timeout_s)
-            seconds = time.perf_counter() - start
-            output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        finally:
-            container.remove(force=True)
-        return RunResult(int(status.get("StatusCode", -1)), output, seconds)
+        except requests.exceptions.RequestException:
+            # docker-py says a wait that outlived its timeout as a read timeout (a
+            # ConnectionError on a unix socket): told apart from an engine that has gone.
+            if not self.answers():
+                raise
+            with suppress(docker.errors.APIError):  # it may have ended meanwhile
+                container.kill()
+            return TIMEOUT_EXIT, f"timed out after {timeout_s:g} s and killed"
+        container.reload()
+        state = container.attrs.get("State") or {}
+        if state.get("OOMKilled"):
+            memory = (container.attrs.get("HostConfig") or {}).get("Memory") or 0
+            return int(status.get("StatusCode", -1)), (
+                f"killed by the kernel's OOM killer (memory limit {memory / 2**20:g} MiB)"
+            )
+        return int(status.get("StatusCode", -1)), ""
+
+    def _container_log(self, kind: str, what: str, result: RunResult) -> Path:
+        """The output of a failed container, in the run's log folder: the failure's evidence."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.log_dir / f"container-{kind}-{stamp}-{time.monotonic_ns() % 10**6}.log"
+        path.write_text(
+            f"# {what}\n{result.output}\n[{result.reason}, {result.seconds:.1f} s]\n",
+            encoding="utf-8",
+        )
+        return path
 
     def start(
         self,
@@ -678,6 +836,8 @@ class Engine:
         labels: Mapping[str, str] | None = None,
         name: str | None = None,
         hostname: str | None = None,
+        network: ContainerNetwork = "none",
+        user: str | None = None,
     ) -> Container:
         """Start a labelled container in the background (a server); the caller stops it."""
         kwargs = self._container_kwargs(
@@ -686,12 +846,17 @@ class Engine:
             limits=limits,
             labels=labels,
             kind=kind,
+            network=network,
+            package_manager=False,
         )
         if hostname:
             kwargs["hostname"] = hostname
-        container: Container = self.client.containers.run(
-            image, list(command) if command else None, detach=True, name=name, **kwargs
-        )
+        if user:
+            kwargs["user"] = user
+        with self.failures_of(f"server container of {image}"):
+            container: Container = self.client.containers.run(
+                image, list(command) if command else None, detach=True, name=name, **kwargs
+            )
         return container
 
     def create_volume(self, name: str, *, kind: str = "workload") -> str:

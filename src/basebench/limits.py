@@ -31,9 +31,23 @@ class Limits:
             kwargs["nano_cpus"] = round(self.cpus * 1e9)  # docker run --cpus
         if self.memory:
             kwargs["mem_limit"] = self.memory
+            # Swap counts too: otherwise Docker allows twice the limit in memory plus swap and
+            # a container over its limit swaps (a slow, noisy measurement) instead of failing.
+            kwargs["memswap_limit"] = self.memory
         if self.pids:
             kwargs["pids_limit"] = self.pids
         return kwargs
+
+    def within(self, ceiling: Limits) -> Limits:
+        """These limits, with ``ceiling``'s wherever these set none: no container runs without
+        a memory, process and CPU limit (a CPU set counts as a CPU limit)."""
+        has_cpu_limit = bool(self.cpuset or self.cpus)
+        return Limits(
+            cpuset=self.cpuset,
+            cpus=self.cpus if has_cpu_limit else ceiling.cpus,
+            memory=self.memory or ceiling.memory,
+            pids=self.pids or ceiling.pids,
+        )
 
     def describe(self) -> str:
         parts = [

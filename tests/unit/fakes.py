@@ -53,6 +53,7 @@ class FakeEngine(Engine):
         self.existing = set(existing)
         self.cpus = cpus  # like the machines this suite runs on
         self.calls: list[ContainerCall] = []
+        self.alive = True  # what ``answers`` says: the engine is still there
 
     def run(self, image: str, command: Sequence[str], **kwargs: Any) -> RunResult:
         self.calls.append(ContainerCall("run", image, list(command), kwargs))
@@ -67,6 +68,9 @@ class FakeEngine(Engine):
 
     def cpu_count(self) -> int:
         return self.cpus
+
+    def answers(self) -> bool:
+        return self.alive
 
 
 def base_image(

@@ -27,7 +27,7 @@ from basebench.measure.runtime import PYPERF_PLANS
         (Limits(cpus=0.5), {"nano_cpus": 500_000_000}),
         (Limits(cpus=2), {"nano_cpus": 2_000_000_000}),
         (Limits(cpuset="0-1"), {"cpuset_cpus": "0-1"}),
-        (Limits(memory="4g"), {"mem_limit": "4g"}),
+        (Limits(memory="4g"), {"mem_limit": "4g", "memswap_limit": "4g"}),
         (Limits(pids=512), {"pids_limit": 512}),
         (
             Limits("1,3", 1.5, "256m", 64),
@@ -35,6 +35,7 @@ from basebench.measure.runtime import PYPERF_PLANS
                 "cpuset_cpus": "1,3",
                 "nano_cpus": 1_500_000_000,
                 "mem_limit": "256m",
+                "memswap_limit": "256m",
                 "pids_limit": 64,
             },
         ),

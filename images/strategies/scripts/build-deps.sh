@@ -10,8 +10,8 @@
 set -eu
 case "$1" in
 install)
+	. /tmp/bb/env.sh # the CA bundle and the proxies, for apt and apk alike
 	if command -v apt-get > /dev/null; then
-		. /tmp/bb/env.sh
 		apt-mark showmanual > /tmp/bb-apt-manual
 		sh /tmp/bb/apt-sources.sh update > /dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

@@ -9,6 +9,11 @@ if [ -f /run/secrets/basebench_ca ]; then
 	REQUESTS_CA_BUNDLE=/run/secrets/basebench_ca
 	export PIP_CERT SSL_CERT_FILE REQUESTS_CA_BUNDLE
 fi
+# The proxy variables come the same way (Engine.build passes --secret id=basebench_proxy when the
+# environment names any): in this step's environment only, never in a layer, a log or the history.
+if [ -f /run/secrets/basebench_proxy ]; then
+	. /run/secrets/basebench_proxy
+fi
 PIP_DISABLE_PIP_VERSION_CHECK=1
 PIP_ROOT_USER_ACTION=ignore
 PIP_NO_WARN_SCRIPT_LOCATION=1

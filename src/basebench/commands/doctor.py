@@ -24,7 +24,7 @@ MIN_FREE_DISK = 15 * 1024**3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to pass to builds")
-    parser.add_argument("--network", default="host", help="network mode (default: host)")
+    parser.add_argument("--network", default="auto", help="network mode (default: auto)")
     parser.add_argument(
         "--registry-image",
         default="python:3-slim",
@@ -98,7 +98,7 @@ def check_network(mode: str, ca_bundle: str | None) -> int:
         )
     if network.proxies:
         say(None, "proxy", ", ".join(sorted(network.proxies)) + " passed to builds/containers")
-    say(None, "network mode", network.mode)
+    say(None, "network mode", f"{network.mode}: {network.why}")
     return 0
 
 

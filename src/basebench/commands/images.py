@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     boot.add_argument("--registry-mirror", default="", help="prefix for python:* references")
     boot.add_argument("--refresh", action="store_true", help="rebuild even when cached")
     boot.add_argument("--ca-bundle", metavar="PATH")
-    boot.add_argument("--network", default="host")
+    boot.add_argument("--network", default="auto")
     src = sub.add_parser(
         "sources",
         help="the CPython versions Debian's archive serves as source packages (the local "
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="build each version's source stage (download and verify its tarball, no compile)",
     )
     src.add_argument("--refresh", action="store_true", help="read the Sources index again")
-    src.add_argument("--network", default="host")
+    src.add_argument("--network", default="auto")
     push = sub.add_parser(
         "push",
         help="publish local stand-ins to a registry under their official names (python:TAG)",
@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     push.add_argument("--opt-level", choices=OPT_LEVELS, default="none")
     push.add_argument("--fixture", default="", metavar="NOTE", help="label them as test fixtures")
     push.add_argument("--ca-bundle", metavar="PATH")
-    push.add_argument("--network", default="host")
+    push.add_argument("--network", default="auto")
     fid = sub.add_parser(
         "fidelity", help="local stand-ins next to the official images: sizes, bootstrap times"
     )

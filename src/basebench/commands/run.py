@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docker.errors
+import requests.exceptions
 from rich.console import Console
 from rich.markup import escape
 
@@ -15,14 +17,14 @@ from basebench import lock
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
 from basebench.config import OPT_LEVELS, PREFERENCES, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
-from basebench.errors import UserError
+from basebench.errors import EngineLost, UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
 from basebench.hostinfo import host_metadata
 from basebench.index_check import check_index
 from basebench.measure._context import Failure, Injection, RunContext
 from basebench.measure._overhead import Ledger, accounting, timed_seconds
 from basebench.measure._progress import ConsoleObserver, Progress
-from basebench.netconf import network_settings
+from basebench.netconf import NETWORK_MODES, network_settings
 from basebench.paths import RESULTS_DIR, resolve
 from basebench.preflight import Problems
 from basebench.results import ResultStore, Run, finish_run, now
@@ -70,7 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--app", type=Path, help="build context of your application")
     parser.add_argument("--ca-bundle", metavar="PATH", help="CA bundle for pip behind a proxy")
-    parser.add_argument("--network", help="docker network mode (default from config: host)")
+    parser.add_argument(
+        "--network",
+        choices=NETWORK_MODES,
+        help="how builds and downloads reach the package index (default from config: auto, "
+        "see benchmarks/basebench.toml); measured workloads never get a network",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
     parser.add_argument("--no-report", action="store_true", help="skip the report at the end")
     parser.add_argument(
@@ -173,12 +180,32 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
                 load(group.measure)(ctx)
         except UserError as exc:
             ctx.fail(group.name, "group", exc)
+        except UNFORESEEN as exc:
+            _unforeseen(ctx, group.name, exc)
         finally:
             # What the group timed against its wall time: the harness's own share (run.json).
             wall = time.perf_counter() - start
             timed = timed_seconds(set(ctx.run.measurements_dir.glob("*.json")) - before)
             harness[group.name] = accounting(wall, timed, ctx.ledger.untimed.get(group.name, {}))
             ctx.run.update_meta(harness=harness)
+
+
+#: What a group may raise that no handler of one measurement foresaw: a full disk, an engine
+#: error outside :meth:`Engine.run`, a value a tool printed wrong. The group is recorded as
+#: failed and the run goes on with the next one.
+UNFORESEEN = (
+    OSError,
+    ValueError,
+    docker.errors.DockerException,
+    requests.exceptions.RequestException,
+)
+
+
+def _unforeseen(ctx: RunContext, group: str, exc: BaseException) -> None:
+    """A group's unforeseen error: a failure of that group, unless the engine has gone."""
+    if not ctx.engine.answers():
+        raise EngineLost(f"the Docker engine stopped answering ({group}: {exc})") from None
+    ctx.fail(group, "group", f"{type(exc).__name__}: {exc}")
 
 
 @dataclass
@@ -216,6 +243,8 @@ def measure_run(
     ledger = Ledger()
     engine.observer = ConsoleObserver(progress, ledger=ledger)
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
+    console.print(engine.network.why)
+    run_.update_meta(network={"mode": engine.network.mode, "why": engine.network.why})
     if plan.meta:
         run_.update_meta(**plan.meta)
     run_.update_meta(
@@ -254,6 +283,11 @@ def measure_run(
         signal_name = exc.name if isinstance(exc, Stopped) else "SIGINT"
         run_.update_meta(interrupted={"signal": signal_name, "at": now(), "step": step})
         raise
+    except EngineLost as exc:
+        status = "engine lost"
+        step = ctx.progress.current if ctx is not None else "base images"
+        run_.update_meta(engine_lost={"at": now(), "step": step, "message": str(exc)})
+        raise EngineLost(f"{exc}; the run ended there, what it measured is in {run_.dir}") from None
     finally:
         if ctx is not None:
             # Even after Ctrl-C: the probes describe the part of the run that did finish.
@@ -302,7 +336,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(
     args: argparse.Namespace, config: Config, catalogue: Catalogue, console: Console, plan: Plan
 ) -> int:
-    engine = Engine(network=network_settings(config.network, args.ca_bundle))
+    engine = Engine(
+        network=network_settings(config.network, args.ca_bundle), ceiling=config.ceiling
+    )
     run_, failures = measure_run(config, catalogue, engine, args.results, console, plan)
     if not args.no_report:
         from basebench.report import make_report

@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
 def _validate(
     args: argparse.Namespace, config: Config, catalogue: Catalogue, console: Console
 ) -> int:
-    engine = Engine(network=network_settings(config.network, args.ca_bundle))
+    engine = Engine(
+        network=network_settings(config.network, args.ca_bundle), ceiling=config.ceiling
+    )
     variant = config.variants[0]
     injection = Injection(args.work_factor, args.startup_delay_ms / 1000.0, args.build_delay_s)
     first, failures = run_command.measure_run(

@@ -154,6 +154,8 @@ def run_with_apt(engine: Engine, script: str) -> RunResult:
             }
         },
         timeout_s=600,
+        network="index",
+        package_manager=True,
     )
 
 

@@ -79,7 +79,7 @@ class WorkFile:
         return cls(
             run_id=engine.run_id,
             log_dir=str(engine.log_dir.resolve()),
-            network=engine.network.mode,
+            network=engine.network.build_mode,  # the subprocess only builds
             ca_bundle=str(bundle.path) if bundle else "",
             ca_origin=bundle.origin if bundle else "",
             outcomes=str(outcomes),

@@ -11,6 +11,7 @@ from rich.markup import escape
 from basebench.bases import BaseImage
 from basebench.config import Config
 from basebench.engine import Engine
+from basebench.errors import MeasurementFailed
 from basebench.limits import Limits
 from basebench.measure._host_probe import PROBE_ERRORS, HostProbe, container_probe
 from basebench.measure._overhead import Ledger
@@ -39,9 +40,12 @@ class Failure:
     group: str
     what: str
     message: str
+    #: The log that says more (a build's, a container's output), "" when there is none.
+    log: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"group": self.group, "what": self.what, "message": self.message}
+        failure = {"group": self.group, "what": self.what, "message": self.message}
+        return failure | ({"log": self.log} if self.log else {})
 
 
 @dataclass(frozen=True)
@@ -178,9 +182,12 @@ class RunContext:
         ):
             yield
 
-    def fail(self, group: str, what: str, error: BaseException | str) -> None:
+    def fail(self, group: str, what: str, error: BaseException | str, log: str = "") -> None:
+        """Record one measurement's failure with its reason (and its log: ``log``, or the
+        failure's own); the run goes on with the rest and exits 1 at the end."""
         message = str(error)
-        self.failures.append(Failure(group, what, message))
+        log = log or (error.log_path if isinstance(error, MeasurementFailed) else "")
+        self.failures.append(Failure(group, what, message, str(log)))
         first_line = message.splitlines()[0] if message else ""
         # Messages quote build logs ("[stage 2/3] RUN ..."): not console markup.
         self.say(f"[red]FAILED[/red] {group} {escape(what)}: {escape(first_line)}")

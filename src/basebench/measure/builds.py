@@ -194,6 +194,7 @@ def _time_builds(
     each failure (a build that failed is not tried again in later rounds)."""
     rounds = ctx.config.rounds
     failed: dict[str, str] = {}
+    failed_logs: dict[str, str] = {}  # the build log of each failed plan, when it has one
     built: set[str] = set()
     for r in range(rounds):
         # One cold build of every plan per round, in an order rotated each round (ABC, BCA...):
@@ -218,9 +219,11 @@ def _time_builds(
                 failed[p.id] = (outcome.error if outcome else "") or (
                     "the build did not report (see above)"
                 )
+                failed_logs[p.id] = outcome.log if outcome else ""
     for p in plans:
         if p.id in failed:
-            ctx.fail(GROUP, f"{p.strategy} on {ctx.label(p.base)}", failed[p.id])
+            what = f"{p.strategy} on {ctx.label(p.base)}"
+            ctx.fail(GROUP, what, failed[p.id], log=failed_logs.get(p.id, ""))
             rows.append(_tags_row(ctx, p, "failed", last_line(failed[p.id])))
         elif p.id in built:
             register_app_image(ctx, p)

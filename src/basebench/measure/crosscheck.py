@@ -59,13 +59,17 @@ def hyperfine_startup(
     hyperfine = shutil.which("hyperfine")
     if hyperfine is None:
         return Check("startup", name, False, "hyperfine not installed", "apt-get install hyperfine")
-    prefix = [engine.cli.path, "run", "--rm"]
-    if engine.network.mode != "default":
-        prefix += ["--network", engine.network.mode]
+    # As the start-up group runs its containers (Engine.run): no network, no privileges.
+    prefix = [engine.cli.path, "run", "--rm", "--network", "none"]
+    prefix += ["--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
     if limits.cpuset:
         prefix += ["--cpuset-cpus", limits.cpuset]
     if limits.cpus:
         prefix += ["--cpus", f"{limits.cpus:g}"]
+    if limits.memory:
+        prefix += ["--memory", limits.memory, "--memory-swap", limits.memory]
+    if limits.pids:
+        prefix += ["--pids-limit", str(limits.pids)]
     commands = [
         shlex.join([*prefix, image, *base_commands()[key]]) for key in (PASS, IMPORT_STDLIB)
     ]

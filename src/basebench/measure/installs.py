@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from basebench.bases import BaseImage
+from basebench.engine import UNPRIVILEGED_USER, RunResult
 from basebench.errors import UserError
 from basebench.labels import GROUP as GROUP_LABEL
 from basebench.measure._app_image import stage_scripts
@@ -277,8 +278,14 @@ def download(
     sdists, psycopg2's, need their build dependencies for that)."""
     command = ["python3", "/bb/fetch.py", "/wheelhouse", *requirement]
     environment = _deps_environment(deps)
+    user = None
     if deps[0]:
         command = ["sh", "-c", 'sh /tmp/bb/build-deps.sh install && exec "$@"', "fetch", *command]
+    else:
+        # Nothing to install with a package manager: the download, which runs an sdist's own
+        # build code to read its metadata, runs as nobody in a wheelhouse anyone may write.
+        user, environment["HOME"] = UNPRIVILEGED_USER, "/tmp"
+        wheelhouse.chmod(0o1777)
     try:
         result = ctx.engine.run(
             base.reference,
@@ -287,10 +294,19 @@ def download(
             volumes=_volumes(wheelhouse),
             labels={GROUP_LABEL: GROUP},
             timeout_s=1800,
+            network="index",
+            package_manager=bool(deps[0]),
+            user=user,
         )
     except UserError as exc:  # the image vanished: a failed download, said as such
         return False, str(exc), 0.0
-    return result.exit_code == 0, result.output, result.seconds
+    return result.exit_code == 0, _with_reason(result), result.seconds
+
+
+def _with_reason(result: RunResult) -> str:
+    """The container's output, ending with why it was killed when it was (out of memory, a
+    timeout): the line a failure row quotes."""
+    return result.output + (f"\n{result.reason}\n" if result.killed else "")
 
 
 def _deps_environment(deps: tuple[str, str]) -> dict[str, str]:
@@ -340,9 +356,12 @@ def timed_install(
         volumes=_volumes(wheelhouse, out),
         labels={GROUP_LABEL: GROUP},
         timeout_s=3600,
-        offline=offline,
+        # pip installs from the wheelhouse: only a package manager needs the network.
+        network="index" if deps[0] and not offline else "none",
+        package_manager=bool(deps[0]),
     )
-    (out / "output.txt").write_text(result.output)
+    output = _with_reason(result)
+    (out / "output.txt").write_text(output)
     report: dict[str, Any] = {}
     report_path = out / "report.json"
     if report_path.is_file():
@@ -350,7 +369,7 @@ def timed_install(
             report = json.loads(report_path.read_text())
         except json.JSONDecodeError:
             report = {}
-    return result.exit_code, result.output, result.seconds, report
+    return result.exit_code, output, result.seconds, report
 
 
 def outcome_rows(

@@ -50,7 +50,7 @@ from typing import Any
 from rich.markup import escape
 
 from basebench.cpus import parse_cpus
-from basebench.errors import UserError
+from basebench.errors import MeasurementFailed, UserError
 from basebench.labels import WORKLOAD as WORKLOAD_LABEL
 from basebench.labels import label
 from basebench.measure._context import RunContext, container_hostname
@@ -222,7 +222,7 @@ def _run_once(ctx: RunContext, job: Job, plan: PyperfPlan) -> None:
         log.write(f"[exit {result.exit_code}, {result.seconds:.1f} s]\n\n")
     if result.exit_code != 0:
         tail = "\n".join(result.output.strip().splitlines()[-15:])
-        raise UserError(f"exit {result.exit_code}; log {job.log_path}\n{tail}")
+        raise MeasurementFailed(f"{result.reason}; log {job.log_path}\n{tail}", str(job.log_path))
     if not job.host_file.is_file():
         raise UserError(f"pyperf wrote no {job.file_name}; log {job.log_path}")
     job.rounds_done += 1

@@ -87,7 +87,12 @@ def measure(ctx: RunContext) -> None:
                     )
                     if result.exit_code != 0:
                         broken.add(key)
-                        ctx.fail("startup", f"{name} on {image.reference}", result.output[-500:])
+                        ctx.fail(
+                            "startup",
+                            f"{name} on {image.reference}",
+                            f"{result.reason}: {result.output[-500:]}",
+                            log=result.log_path,
+                        )
                         continue
                     if NOTHING_TO_IMPORT in result.output:
                         broken.add(key)
