@@ -98,7 +98,9 @@ def test_containers_get_the_bundle_read_only(
 ):
     bundle, marker = marker_bundle
     result = _secret_engine(engine, bundle).run(
-        rootfs, ["sh", "-c", f'cat "$PIP_CERT"; echo x > {CA_CONTAINER_PATH} || echo read-only']
+        rootfs,
+        ["sh", "-c", f'cat "$PIP_CERT"; echo x > {CA_CONTAINER_PATH} || echo read-only'],
+        network="index",  # only a container that downloads gets the bundle
     )
     assert result.exit_code == 0
     assert marker in result.output

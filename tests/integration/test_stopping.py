@@ -30,7 +30,9 @@ PYTHON = "3.13"
 STOP_WITHIN_S = 90.0
 
 
-def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path, *args: str, environment: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -47,7 +49,7 @@ def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
         "--no-report",
         *args,
     ]
-    env = {**os.environ, "COLUMNS": "200"}
+    env = {**os.environ, "COLUMNS": "200", **(environment or {})}
     return subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
@@ -155,3 +157,70 @@ def test_ctrl_c_during_runtime_stops_pyperf_and_keeps_the_run_valid(
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "interrupted" and meta["interrupted"]["signal"] == "SIGINT"
     assert _left_behind(engine, meta["run_id"]) == []
+
+
+#: Forwards a unix socket to the engine's, until it is killed: an engine that "disappears"
+#: for the run behind it, while the real one (and every other user of it) carries on.
+FORWARDER = """
+import socket, sys, threading
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(sys.argv[1])
+listener.listen()
+def pipe(a, b):
+    try:
+        while data := a.recv(65536):
+            b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    client, _ = listener.accept()
+    engine = socket.socket(socket.AF_UNIX)
+    engine.connect(sys.argv[2])
+    threading.Thread(target=pipe, args=(client, engine), daemon=True).start()
+    threading.Thread(target=pipe, args=(engine, client), daemon=True).start()
+"""
+
+
+def test_an_engine_that_disappears_ends_the_run_with_its_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    assert host.startswith("unix://"), "this test forwards the engine's unix socket"
+    socket_path = tmp_path / "engine.sock"
+    forwarder = subprocess.Popen(
+        [sys.executable, "-c", FORWARDER, str(socket_path), host.removeprefix("unix://")]
+    )
+    run_id = ""
+    try:
+        deadline = time.monotonic() + 10
+        while not socket_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc = _start(
+            tmp_path, "--group", "startup", environment={"DOCKER_HOST": f"unix://{socket_path}"}
+        )
+        seen = _wait_for(proc, "startup 1 images", timeout_s=600)
+        run_id = _run_id(seen)
+        _wait_for_container(engine, run_id)
+        forwarder.kill()  # the engine is gone, for the run
+        try:
+            out, _ = proc.communicate(timeout=STOP_WITHIN_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"the run did not end within {STOP_WITHIN_S} s of losing its engine")
+        assert proc.returncode == 3, seen + out
+        errors = [line for line in out.splitlines() if "error:" in line]
+        assert len(errors) == 1 and "stopped answering" in errors[0], out
+        assert "Traceback" not in out
+        meta = json.loads((_run_dir(tmp_path) / "run.json").read_text())
+        assert meta["status"] == "engine lost" and meta["finished"]
+        assert meta["engine_lost"]["step"].startswith("startup")
+    finally:
+        forwarder.kill()
+        forwarder.wait()
+        if run_id:  # what the run could no longer remove itself
+            engine.remove_managed(run_id=run_id)
