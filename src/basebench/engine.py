@@ -158,8 +158,29 @@ def parse_step_timings(lines: Sequence[str]) -> list[StepTiming]:
 _STEP_OUTPUT = re.compile(r"^#(\d+) (\d+(?:\.\d+)?) (.*)$")
 _STEP_ERROR = re.compile(r"^#(\d+) ERROR")
 _STEP_FIRST = re.compile(r"^#(\d+) (.+)$")
-#: A phase marker a recipe script echoes ("== configure", "== building openssl from ...").
-PHASE_MARKER = re.compile(r"^== (.+?)(?: from .*)?$")
+#: A phase marker a recipe script echoes ("== configure", "== building openssl from ..."):
+#: lower case and no colon, unlike the "== CPython 3.13.5 ...", "== cwd: ..." header that
+#: CPython's test runner prints during a PGO training run.
+PHASE_MARKER = re.compile(r"^== ([a-z][^:]*?)(?: from .*)?$")
+#: Lines of CPython's own Makefile that start the long phases of ``make`` with
+#: --enable-optimizations (PGO); ``in`` the line, as make echoes the training command with
+#: its environment in front ("LD_LIBRARY_PATH=... ./python -m test --pgo ... || true").
+UPSTREAM_PHASES = {
+    "Running code to generate profile data": "make: PGO instrumented build",
+    "./python -m test --pgo": "make: PGO training run (CPython's test suite)",
+    "Rebuilding with profile guided optimizations": "make: PGO rebuild",
+}
+
+
+def phase_of(text: str) -> str | None:
+    """The phase a build's output line starts, or None."""
+    text = text.strip()
+    if marker := PHASE_MARKER.match(text):
+        return marker.group(1)
+    for needle, phase in UPSTREAM_PHASES.items():
+        if needle in text:
+            return phase
+    return None
 
 
 @dataclass(frozen=True)
@@ -213,13 +234,13 @@ class PlainLogPhases:
 
     def _output(self, number: int, at: float, text: str) -> list[PhaseEvent]:
         step = self.steps.setdefault(number, _RunningStep(f"#{number}"))
-        marker = PHASE_MARKER.match(text.strip())
+        phase = phase_of(text)
         events: list[PhaseEvent] = []
-        if marker and step.started:
+        if phase is not None and step.started:
             events += self._end(number, at, "end", keep=True)
-        if marker or not step.started:
-            step.phase = marker.group(1) if marker else ""
-            step.phase_started = at if marker else 0.0
+        if phase is not None or not step.started:
+            step.phase = phase or ""
+            step.phase_started = at if phase is not None else 0.0
             step.started = True
             events.append(PhaseEvent("start", step.name, step.phase))
         return events

@@ -4,7 +4,6 @@ import argparse
 import time
 
 from basebench.bases import available_source, ensure_base, resolve_base_source
-from basebench.config import OPT_LEVELS
 from basebench.engine import MANAGED_FILTER, Engine
 from basebench.errors import UserError
 from basebench.labels import KIND as KIND_LABEL
@@ -13,7 +12,7 @@ from basebench.labels import label
 from basebench.local.sources import choose, discover
 from basebench.measure._progress import ConsoleObserver, Progress
 from basebench.netconf import network_settings
-from basebench.variants import BASE_SOURCES, load_catalogue
+from basebench.variants import BASE_SOURCES, OPT_LEVELS, load_catalogue
 from basebench.versions import version_key
 
 #: The source stage is the same in every local recipe: one variant's checks them all.
