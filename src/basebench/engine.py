@@ -33,8 +33,12 @@ from basebench.labels import REF as REF_LABEL
 from basebench.labels import RUN as RUN_LABEL
 from basebench.limits import Limits
 from basebench.netconf import CA_SECRET_ID, NetworkSettings
+from basebench.paths import new_log_path
 
 MANAGED_FILTER = f"{MANAGED_LABEL}=true"
+
+#: What docker-py and the docker CLI use when DOCKER_HOST is not set.
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 
 BUILD_LOG_TAIL_LINES = 25
 
@@ -51,10 +55,21 @@ class BuildKitCLI:
     how: str  # "buildx plugin" or "built-in BuildKit (DOCKER_BUILDKIT=1)"
 
     def environment(self) -> dict[str, str]:
+        """The environment of every call of this CLI: the engine docker-py talks to, named."""
         env = dict(os.environ)
+        # docker-py reads DOCKER_HOST only; the CLI would follow a docker context (`docker
+        # context use`) where DOCKER_HOST is unset, and build on another engine than the one
+        # the suite inspects and runs. DOCKER_HOST outranks any context in the CLI.
+        env.pop("DOCKER_CONTEXT", None)
+        env["DOCKER_HOST"] = engine_address()
         # Harmless with buildx, required for the 20.10 CLI's built-in BuildKit.
         env["DOCKER_BUILDKIT"] = "1"
         return env
+
+
+def engine_address() -> str:
+    """The engine every call goes to: ``DOCKER_HOST`` as docker-py reads it, else the default."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
 
 
 def _cli_candidates() -> list[str]:
@@ -329,9 +344,8 @@ def connect() -> docker.DockerClient:
         client = docker.from_env(timeout=300)
         client.ping()
     except docker.errors.DockerException as exc:
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise EngineUnavailable(
-            f"no Docker engine answers at {host} ({exc}). Start it (Debian/Ubuntu: "
+            f"no Docker engine answers at {engine_address()} ({exc}). Start it (Debian/Ubuntu: "
             "apt-get install docker.io, then `dockerd &` or `systemctl start docker`; "
             "Docker Desktop: start the app) or set DOCKER_HOST."
         ) from None
@@ -517,10 +531,9 @@ class Engine:
         ``identity`` names what is built across runs (recipe, target, variant, Python, opt
         level; default ``log_name``): the observer's estimates of its phases are kept under it.
         """
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", log_name or tag)
-        log_path = self.log_dir / f"build-{safe}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-        iid_file = log_path.with_suffix(".iid")
+        log_path = new_log_path(self.log_dir, f"build-{safe}")
+        iid_file = log_path.with_suffix(".iid")  # as unique as the log's name
         cmd = [self.cli.path, "build", "--progress=plain", "--tag", tag, "--iidfile", str(iid_file)]
         if self.network.mode != "default":
             cmd += ["--network", self.network.mode]
