@@ -288,3 +288,11 @@ def test_the_compile_table_flags_bases_not_built_as_shipped() -> None:
         "official image's optimisation level"
         in next(b for b in as_shipped if isinstance(b, Para)).text
     )
+
+
+def test_images_list_shows_each_bases_bootstrap_time() -> None:
+    from basebench.commands.images import _bootstrap_time
+
+    assert _bootstrap_time({"org.basebench.build_seconds": "1234.5"}) == "20:34"
+    assert _bootstrap_time({"org.basebench.build_seconds": "oops"}) == "-"
+    assert _bootstrap_time({}) == "-"

@@ -136,8 +136,9 @@ def compile_blocks(
     else:
         text = "Every stand-in is compiled at the level its official image uses."
     caption = (
-        "bootstrap: the base image's build time on the host that built it (a base is built "
-        "once and reused while its recipe and inputs are the same: the time of its first build)"
+        "bootstrap: how long the base image's build took on the host that built it, once: it "
+        "is reused while its recipe and inputs stay the same; stages another base had already "
+        "built (the root filesystem, the source, the musl chain) were reused and are not in it"
     )
     return [
         Heading("How the bases were compiled", level=3),
