@@ -162,7 +162,7 @@ def _recipe_digest() -> str:
 def local_name(variant: Variant) -> str:
     """The stand-in's own name: every Alpine variant has the same musl stand-in."""
     recipe = variant.check_local()
-    name = "musl" if variant.libc == "musl" else variant.name
+    name = "musl" if variant.libc == "musl" else variant.catalogue_name
     return name if recipe.flags == "official" else f"{name}-{recipe.flags}flags"
 
 
@@ -199,7 +199,8 @@ class _LocalBuild:
     def labels(self, info: dict[str, Any], seconds: float) -> dict[str, str]:
         """The image's labels: its inputs, and what the build reported from inside."""
         return {
-            label("variant"): self.variant.name,
+            # The image is the catalogue variant's at this level, whatever name the run uses.
+            label("variant"): self.variant.catalogue_name,
             label("python"): self.python,
             label("python.version"): self.source.python_version,
             label("python.prerelease"): "yes" if self.source.prerelease else "no",
@@ -261,7 +262,9 @@ def ensure_local(
     source: PythonSource | None = None,
 ) -> BaseImage:
     """Build (or reuse) the local stand-in; its tag is a hash of the recipe and all inputs.
-    ``source``: this CPython source package, not the best available one."""
+    ``source``: this CPython source package, not the best available one. ``opt_level`` is the
+    run's (``as-shipped``: the official image's level; a pinned ``NAME@LEVEL`` wins)."""
+    opt_level = variant.opt_level(opt_level)
     plan = _plan_local(engine, variant, python, opt_level, target, source)
     tag = plan.tag
     if not refresh and engine.image_exists(tag):

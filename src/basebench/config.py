@@ -19,6 +19,7 @@ from basebench.preflight import Problems, check_limits, check_paths, flag
 from basebench.runtime_manifest import load_manifest
 from basebench.variants import (
     BASE_SOURCES,
+    OPT_LEVELS,
     Catalogue,
     Variant,
     check_combination,
@@ -27,7 +28,6 @@ from basebench.variants import (
     load_catalogue,
 )
 
-OPT_LEVELS = ("none", "lto", "pgo-lto")
 #: The recommendation's rules (report/recommend.py says what each does); the first is the default.
 PREFERENCES = ("balanced", "size", "build", "runtime")
 PYPERF_MODES = ("fast", "default", "rigorous")
@@ -259,6 +259,11 @@ def validate(
             for python in pythons:
                 with problems.collecting(f"{where('pythons')} {python}: "):
                     check_combination(variant, python, config.base_source)
+    if config.base_source != "official" and config.opt_level in OPT_LEVELS:
+        for variant in variants:
+            if variant.local is not None:
+                with problems.collecting(f"{where('opt_level')}: "):
+                    variant.opt_level(config.opt_level)  # as-shipped needs the official level
     if config.baseline_variant not in config.variants:
         if where("baseline_variant") == flag("baseline_variant"):
             problems.add(

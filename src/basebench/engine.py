@@ -41,8 +41,12 @@ from basebench.labels import REF as REF_LABEL
 from basebench.labels import RUN as RUN_LABEL
 from basebench.limits import Limits
 from basebench.netconf import CA_SECRET_ID, PROXY_SECRET_ID, NetworkSettings
+from basebench.paths import new_log_path
 
 MANAGED_FILTER = f"{MANAGED_LABEL}=true"
+
+#: What docker-py and the docker CLI use when DOCKER_HOST is not set.
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 
 #: What a container may reach. "none": nothing but its own loopback (every measured workload);
 #: "index": the package index and the distribution's mirror, through the run's network mode
@@ -80,10 +84,21 @@ class BuildKitCLI:
     how: str  # "buildx plugin" or "built-in BuildKit (DOCKER_BUILDKIT=1)"
 
     def environment(self) -> dict[str, str]:
+        """The environment of every call of this CLI: the engine docker-py talks to, named."""
         env = dict(os.environ)
+        # docker-py reads DOCKER_HOST only; the CLI would follow a docker context (`docker
+        # context use`) where DOCKER_HOST is unset, and build on another engine than the one
+        # the suite inspects and runs. DOCKER_HOST outranks any context in the CLI.
+        env.pop("DOCKER_CONTEXT", None)
+        env["DOCKER_HOST"] = engine_address()
         # Harmless with buildx, required for the 20.10 CLI's built-in BuildKit.
         env["DOCKER_BUILDKIT"] = "1"
         return env
+
+
+def engine_address() -> str:
+    """The engine every call goes to: ``DOCKER_HOST`` as docker-py reads it, else the default."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
 
 
 def _cli_candidates() -> list[str]:
@@ -187,8 +202,29 @@ def parse_step_timings(lines: Sequence[str]) -> list[StepTiming]:
 _STEP_OUTPUT = re.compile(r"^#(\d+) (\d+(?:\.\d+)?) (.*)$")
 _STEP_ERROR = re.compile(r"^#(\d+) ERROR")
 _STEP_FIRST = re.compile(r"^#(\d+) (.+)$")
-#: A phase marker a recipe script echoes ("== configure", "== building openssl from ...").
-PHASE_MARKER = re.compile(r"^== (.+?)(?: from .*)?$")
+#: A phase marker a recipe script echoes ("== configure", "== building openssl from ..."):
+#: lower case and no colon, unlike the "== CPython 3.13.5 ...", "== cwd: ..." header that
+#: CPython's test runner prints during a PGO training run.
+PHASE_MARKER = re.compile(r"^== ([a-z][^:]*?)(?: from .*)?$")
+#: Lines of CPython's own Makefile that start the long phases of ``make`` with
+#: --enable-optimizations (PGO); ``in`` the line, as make echoes the training command with
+#: its environment in front ("LD_LIBRARY_PATH=... ./python -m test --pgo ... || true").
+UPSTREAM_PHASES = {
+    "Running code to generate profile data": "make: PGO instrumented build",
+    "./python -m test --pgo": "make: PGO training run (CPython's test suite)",
+    "Rebuilding with profile guided optimizations": "make: PGO rebuild",
+}
+
+
+def phase_of(text: str) -> str | None:
+    """The phase a build's output line starts, or None."""
+    text = text.strip()
+    if marker := PHASE_MARKER.match(text):
+        return marker.group(1)
+    for needle, phase in UPSTREAM_PHASES.items():
+        if needle in text:
+            return phase
+    return None
 
 
 @dataclass(frozen=True)
@@ -242,13 +278,13 @@ class PlainLogPhases:
 
     def _output(self, number: int, at: float, text: str) -> list[PhaseEvent]:
         step = self.steps.setdefault(number, _RunningStep(f"#{number}"))
-        marker = PHASE_MARKER.match(text.strip())
+        phase = phase_of(text)
         events: list[PhaseEvent] = []
-        if marker and step.started:
+        if phase is not None and step.started:
             events += self._end(number, at, "end", keep=True)
-        if marker or not step.started:
-            step.phase = marker.group(1) if marker else ""
-            step.phase_started = at if marker else 0.0
+        if phase is not None or not step.started:
+            step.phase = phase or ""
+            step.phase_started = at if phase is not None else 0.0
             step.started = True
             events.append(PhaseEvent("start", step.name, step.phase))
         return events
@@ -351,9 +387,8 @@ def connect() -> docker.DockerClient:
         client = docker.from_env(timeout=300)
         client.ping()
     except docker.errors.DockerException as exc:
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise EngineUnavailable(
-            f"no Docker engine answers at {host} ({exc}). Start it (Debian/Ubuntu: "
+            f"no Docker engine answers at {engine_address()} ({exc}). Start it (Debian/Ubuntu: "
             "apt-get install docker.io, then `dockerd &` or `systemctl start docker`; "
             "Docker Desktop: start the app) or set DOCKER_HOST."
         ) from None
@@ -566,10 +601,9 @@ class Engine:
         ``identity`` names what is built across runs (recipe, target, variant, Python, opt
         level; default ``log_name``): the observer's estimates of its phases are kept under it.
         """
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", log_name or tag)
-        log_path = self.log_dir / f"build-{safe}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-        iid_file = log_path.with_suffix(".iid")
+        log_path = new_log_path(self.log_dir, f"build-{safe}")
+        iid_file = log_path.with_suffix(".iid")  # as unique as the log's name
         cmd = [self.cli.path, "build", "--progress=plain", "--tag", tag, "--iidfile", str(iid_file)]
         if self.network.build_mode != "default":
             cmd += ["--network", self.network.build_mode]
@@ -815,9 +849,7 @@ class Engine:
 
     def _container_log(self, kind: str, what: str, result: RunResult) -> Path:
         """The output of a failed container, in the run's log folder: the failure's evidence."""
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = self.log_dir / f"container-{kind}-{stamp}-{time.monotonic_ns() % 10**6}.log"
+        path = new_log_path(self.log_dir, f"container-{kind}")
         path.write_text(
             f"# {what}\n{result.output}\n[{result.reason}, {result.seconds:.1f} s]\n",
             encoding="utf-8",

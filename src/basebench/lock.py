@@ -20,14 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from basebench.engine import engine_address
 from basebench.errors import UserError
-
-#: What docker-py and the CLI use when DOCKER_HOST is not set.
-DEFAULT_ENGINE = "unix:///var/run/docker.sock"
-
-
-def engine_address() -> str:
-    return os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
 
 
 def lock_path(address: str | None = None) -> Path:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,3 +43,20 @@ def files_digest(files: Iterable[Path], relative_to: Path) -> str:
         digest.update(str(path.relative_to(relative_to)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def new_log_path(directory: Path, stem: str) -> Path:
+    """A new, empty log file ``directory/STEM-YYYYmmdd-HHMMSS.log``, created here so that no
+    other process can take the name: two builds of one step started in the same second (two
+    ``basebench images bootstrap`` in one folder) get ``...-HHMMSS.log`` and ``...-HHMMSS-2.log``
+    rather than one shared log (and one shared ``.iid`` file beside it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    base = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for attempt in itertools.count(1):
+        path = directory / (f"{base}.log" if attempt == 1 else f"{base}-{attempt}.log")
+        try:
+            path.open("x").close()
+        except FileExistsError:
+            continue
+        return path
+    raise AssertionError("unreachable")  # itertools.count never ends

@@ -9,7 +9,7 @@ answers, else local. Impossible combinations are refused here, before any work, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,14 @@ from basebench.errors import ConfigError
 from basebench.paths import IMAGES_DIR
 
 BASE_SOURCES = ("official", "local", "auto")
+#: CPython optimisation levels of a local build (``pgo`` alone is not offered: no official
+#: image uses it).
+BUILD_OPT_LEVELS = ("none", "lto", "pgo-lto")
+#: Each variant at the level its official image is built with (``official_build``).
+AS_SHIPPED = "as-shipped"
+OPT_LEVELS = (*BUILD_OPT_LEVELS, AS_SHIPPED)
+#: ``NAME@LEVEL`` names the catalogue's variant NAME built at LEVEL, whatever the run's level.
+PIN = "@"
 FAMILIES = ("debian-full", "debian-slim", "alpine")
 LIBCS = ("glibc", "musl")
 
@@ -29,6 +37,11 @@ MIN_LOCAL_PYTHON = (3, 9)
 MIN_MUSL_PYTHON = (3, 12)
 #: Beyond any CPython that exists or is in development: a typo, not a version to try.
 _MAX_MINOR = 30
+
+
+def tag_part(name: str) -> str:
+    """A run's variant name as it may appear in an image tag (``@`` is not allowed there)."""
+    return name.replace(PIN, "-")
 
 
 def _version(python: str) -> tuple[int, ...]:
@@ -68,6 +81,17 @@ class LocalRecipe:
 
 
 @dataclass(frozen=True)
+class OfficialBuild:
+    """How docker-library/python compiles the official image's CPython (a fact read from its
+    Dockerfile template on ``checked``, at commit ``template``)."""
+
+    opt_level: str
+    configure: str
+    checked: str
+    template: str
+
+
+@dataclass(frozen=True)
 class Variant:
     name: str
     family: str
@@ -81,6 +105,28 @@ class Variant:
     official_tags_until: str = ""
     #: The end of the Debian release's long-term support ("" for Alpine, or not yet known).
     debian_eol: str = ""
+    official_build: OfficialBuild | None = None
+    #: ``NAME@LEVEL``: this level whatever the run's; "" = the run's.
+    pinned_opt_level: str = ""
+
+    @property
+    def catalogue_name(self) -> str:
+        """The name in images/variants.toml (without a pinned level)."""
+        return self.name.partition(PIN)[0]
+
+    def opt_level(self, requested: str) -> str:
+        """The level this variant is compiled at when the run asks for ``requested``."""
+        if self.pinned_opt_level:
+            return self.pinned_opt_level
+        if requested != AS_SHIPPED:
+            return requested
+        if self.official_build is None:
+            raise ConfigError(
+                f"variant {self.name}: the catalogue does not say how its official image is "
+                f"optimised (no official_build), so it cannot be built {AS_SHIPPED}; "
+                f"use --opt-level {' or '.join(BUILD_OPT_LEVELS)}"
+            )
+        return self.official_build.opt_level
 
     @property
     def slim(self) -> bool:
@@ -138,11 +184,23 @@ class Catalogue:
     variants: dict[str, Variant] = field(default_factory=dict)
 
     def get(self, name: str) -> Variant:
+        """The variant ``name``; ``NAME@LEVEL`` is NAME compiled at LEVEL (a local stand-in)."""
+        base, pin, level = name.partition(PIN)
         try:
-            return self.variants[name]
+            variant = self.variants[base]
         except KeyError:
             known = ", ".join(self.variants)
-            raise ConfigError(f"unknown variant {name!r}; known variants: {known}") from None
+            raise ConfigError(f"unknown variant {base!r}; known variants: {known}") from None
+        if not pin:
+            return variant
+        if level not in BUILD_OPT_LEVELS:
+            raise ConfigError(
+                f"variant {name!r}: after {PIN!r} comes an optimisation level, one of "
+                f"{', '.join(BUILD_OPT_LEVELS)}"
+            )
+        if variant.local is None:
+            variant.check_local()  # says why there is no stand-in to build at that level
+        return replace(variant, name=name, pinned_opt_level=level)
 
     def names(self) -> list[str]:
         return list(self.variants)
@@ -174,6 +232,7 @@ def _variant_from_table(index: int, table: Any, source: Path) -> Variant:
     local = table.get("local")
     if local is not None and not isinstance(local, dict):
         raise ConfigError(f"{where}: local must be a table {{ recipe = ..., ... }}, got {local!r}")
+    official_build = _official_build(table.get("official_build"), where)
     try:
         variant = Variant(
             name=table["name"],
@@ -184,6 +243,7 @@ def _variant_from_table(index: int, table: Any, source: Path) -> Variant:
             official_pythons=tuple(table["official_pythons"]),
             local=LocalRecipe(**local) if local else None,
             note=table.get("note", ""),
+            official_build=official_build,
             **{name: table[name] for name in _DATE_FIELDS if name in table},
         )
     except KeyError as exc:
@@ -195,6 +255,30 @@ def _variant_from_table(index: int, table: Any, source: Path) -> Variant:
     if variant.libc not in LIBCS:
         raise ConfigError(f"{where}: libc {variant.libc!r} is not one of {LIBCS}")
     return variant
+
+
+def _official_build(table: Any, where: str) -> OfficialBuild | None:
+    if table is None:
+        return None
+    usage = '{ opt_level = "pgo-lto", configure = "...", checked = "2026-11-30", template = "..." }'
+    keys = {"opt_level", "configure", "checked", "template"}
+    if not isinstance(table, dict) or set(table) != keys:
+        raise ConfigError(f"{where}: official_build must be a table {usage}, got {table!r}")
+    if not all(isinstance(v, str) for v in table.values()):
+        raise ConfigError(f"{where}: official_build's values must be strings, got {table!r}")
+    if table["opt_level"] not in BUILD_OPT_LEVELS:
+        raise ConfigError(
+            f"{where}: official_build.opt_level must be one of {', '.join(BUILD_OPT_LEVELS)}, "
+            f"got {table['opt_level']!r}"
+        )
+    try:
+        date.fromisoformat(table["checked"])
+    except ValueError:
+        raise ConfigError(
+            f'{where}: official_build.checked must be a date such as "2026-11-30", '
+            f"got {table['checked']!r}"
+        ) from None
+    return OfficialBuild(**table)
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
@@ -216,6 +300,12 @@ def check_combination(variant: Variant, python: str, base_source: str) -> None:
     """Refuse before any work what cannot exist; ``auto`` needs at least one possible path."""
     if base_source not in BASE_SOURCES:
         raise ConfigError(f"base source {base_source!r}: use one of {', '.join(BASE_SOURCES)}")
+    if base_source == "official" and variant.pinned_opt_level:
+        raise ConfigError(
+            f"variant {variant.name}: {PIN}{variant.pinned_opt_level} chooses how a local "
+            f"stand-in is compiled, and an official image comes as it was built; drop "
+            f"{PIN}{variant.pinned_opt_level} or use --base-source local"
+        )
     if base_source == "official":
         variant.check_official(python)
     elif base_source == "local":

@@ -1,11 +1,17 @@
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import docker
+import docker.errors
 import pytest
 
 from basebench.engine import Engine
@@ -46,7 +52,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (folder / "registry.log").open("w")
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
     try:
-        _wait_for_registry(address, process, folder / "registry.log")
+        _wait_until_answers(
+            f"docker-registry on {address}",
+            lambda: _registry_answers(address),
+            process,
+            folder / "registry.log",
+        )
         yield address
     finally:
         process.terminate()
@@ -54,14 +65,106 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _wait_for_registry(address: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+def _wait_until_answers(
+    what: str, answers: Callable[[], bool], process: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Until ``answers()`` (a service the fixture started): its log's end if it exits first."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"docker-registry exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"docker-registry did not answer on {address} within 30 s")
+            raise RuntimeError(f"{what} exited: {log.read_text()[-2000:]}")
+        if answers():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer within 60 s")
+
+
+def _registry_answers(address: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class SecondEngine:
+    address: str  # what DOCKER_HOST says to reach it
+    data_root: Path
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def second_engine() -> Iterator[SecondEngine]:
+    """A second dockerd (Debian's docker.io; root) with a socket, data root, exec root, pid file
+    and config of its own, no bridge and no iptables rules: the main engine's data, network and
+    configuration are never touched. It has no registry and starts empty. Stopped, and its
+    folder removed, at the end; a missing dockerd is an error, never a skip."""
+    dockerd = shutil.which("dockerd")
+    if dockerd is None:
+        raise RuntimeError("dockerd is not installed: `apt-get install docker.io` (.ci/setup does)")
+    # /var/tmp: the data root holds overlay2 layers, which a tmpfs /tmp may refuse.
+    folder = Path(tempfile.mkdtemp(prefix="basebench-dockerd-", dir="/var/tmp"))
+    (folder / "daemon.json").write_text("{}\n")  # none of /etc/docker/daemon.json's settings
+    address = f"unix://{folder}/docker.sock"
+    log = folder / "dockerd.log"
+    command = [
+        dockerd,
+        f"--host={address}",
+        f"--data-root={folder / 'data'}",
+        f"--exec-root={folder / 'exec'}",
+        f"--pidfile={folder / 'dockerd.pid'}",
+        f"--config-file={folder / 'daemon.json'}",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-masq=false",
+    ]
+    with log.open("w") as log_file:
+        # A session of its own: its containerd goes with it, and no Ctrl-C meant for pytest.
+        process = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_until_answers(
+            f"the second dockerd on {address}", lambda: _engine_answers(address), process, log
+        )
+        yield SecondEngine(address, folder / "data", log)
+    finally:
+        _stop_daemon(process)
+        _remove_daemon_folder(folder)
+
+
+def _engine_answers(address: str) -> bool:
+    try:
+        # The client asks the engine for its API version as it is made.
+        docker.DockerClient(base_url=address, timeout=5).close()
+    except docker.errors.DockerException:
+        return False
+    return True
+
+
+def _stop_daemon(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (dockerd stops its containerd itself); its whole session if it lingers."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def _mounts_under(folder: Path) -> list[str]:
+    with open("/proc/self/mounts") as mounts:
+        points = [line.split()[1] for line in mounts]
+    return [p for p in points if p == str(folder) or p.startswith(f"{folder}/")]
+
+
+def _remove_daemon_folder(folder: Path) -> None:
+    """Unmount what the daemon left mounted (its netns file at least), deepest first, then
+    remove the folder; never remove through a mount."""
+    for point in sorted(_mounts_under(folder), key=len, reverse=True):
+        subprocess.run(["umount", point], check=False, capture_output=True)
+    left = _mounts_under(folder)
+    if left:
+        raise RuntimeError(f"{folder} kept: still mounted there: {', '.join(left)}")
+    shutil.rmtree(folder)

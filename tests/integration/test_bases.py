@@ -101,3 +101,16 @@ def test_auto_source_says_local_without_a_registry(engine: Engine):
         assert source == "official"
     else:
         assert source == "local" and "LOCAL" in why
+
+
+def test_a_pinned_level_is_the_catalogue_variants_image_at_that_level(
+    engine: Engine, base: BaseImage
+):
+    # The run's level is as-shipped (PGO + LTO or LTO: tens of minutes to build); the pin
+    # "@none" wins, so this is the image built above, under the run's own name for it.
+    pinned = load_catalogue().get(f"{base.variant}@none")
+    again = ensure_base(engine, pinned, PYTHON, "local", opt_level="as-shipped")
+    assert again.variant == f"{base.variant}@none"
+    assert again.reference == base.reference and again.build_seconds is None
+    assert again.labels["org.basebench.opt_level"] == "none"
+    assert again.labels["org.basebench.variant"] == base.variant

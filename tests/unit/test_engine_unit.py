@@ -1,13 +1,24 @@
-"""Engine pieces that need no engine: BuildKit log parsing and finding a BuildKit CLI."""
+"""Engine pieces that need no engine: BuildKit log parsing, finding a BuildKit CLI, the CLI's
+environment and the names of build logs (a fake CLI stands in for the builds)."""
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from basebench.engine import BuildKitCLI, check_buildkit_cli, find_buildkit_cli, parse_step_timings
+from basebench.engine import (
+    DEFAULT_ENGINE,
+    BuildKitCLI,
+    BuildResult,
+    Engine,
+    check_buildkit_cli,
+    find_buildkit_cli,
+    parse_step_timings,
+)
 from basebench.errors import EngineUnavailable
+from basebench.paths import new_log_path
 
 PLAIN_LOG = """\
 #1 [internal] load build definition from Dockerfile
@@ -76,3 +87,79 @@ def test_explicit_cli_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     chosen = _fake_cli(tmp_path, "20.10.5", buildx=False)
     monkeypatch.setenv("BASEBENCH_DOCKER_CLI", chosen)
     assert find_buildkit_cli().path == chosen
+
+
+def test_the_cli_is_sent_to_the_engine_docker_py_uses(monkeypatch: pytest.MonkeyPatch):
+    cli = BuildKitCLI("/usr/bin/docker", "20.10.24", "built-in BuildKit (DOCKER_BUILDKIT=1)")
+    # A docker context would send the CLI elsewhere; docker-py knows only DOCKER_HOST.
+    monkeypatch.setenv("DOCKER_CONTEXT", "some-remote")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    assert cli.environment()["DOCKER_HOST"] == DEFAULT_ENGINE
+    assert "DOCKER_CONTEXT" not in cli.environment()
+    monkeypatch.setenv("DOCKER_HOST", "tcp://builder.example:2376")
+    assert cli.environment()["DOCKER_HOST"] == "tcp://builder.example:2376"
+
+
+@pytest.fixture
+def one_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every log name is stamped with the same second, as two processes started together are."""
+    monkeypatch.setattr("time.strftime", lambda fmt: "20261130-040000")
+
+
+def test_log_names_taken_in_one_second_differ(tmp_path: Path, one_second: None):
+    names = [new_log_path(tmp_path, "build-step").name for _ in range(3)]
+    assert names == [
+        "build-step-20261130-040000.log",
+        "build-step-20261130-040000-2.log",
+        "build-step-20261130-040000-3.log",
+    ]
+
+
+#: A docker CLI that "builds": writes an image id named after the tag into --iidfile, slowly.
+FAKE_BUILD = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --iidfile) iid="$2"; shift ;;
+    --tag) tag="$2"; shift ;;
+  esac
+  shift
+done
+echo "#1 [1/1] RUN build $tag"
+echo "sha256:$tag" > "$iid"
+sleep 0.3
+echo "#1 DONE 0.3s"
+"""
+
+
+def test_two_builds_of_one_step_in_one_second_keep_their_own_files(
+    tmp_path: Path, one_second: None
+):
+    fake = tmp_path / "docker"
+    fake.write_text(FAKE_BUILD)
+    fake.chmod(0o755)
+    results: dict[str, BuildResult] = {}
+    errors: list[BaseException] = []
+
+    def build(tag: str) -> None:
+        # Two engines, as two `basebench images bootstrap` processes in one folder have.
+        engine = Engine(client=object(), log_dir=tmp_path / "logs")  # type: ignore[arg-type]
+        engine._cli = BuildKitCLI(str(fake), "20.10.24", "built-in BuildKit (DOCKER_BUILDKIT=1)")
+        try:
+            results[tag] = engine.build(tmp_path, tag=tag, kind="base", log_name="same-step")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(tag,)) for tag in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {tag: r.image_id for tag, r in results.items()} == {
+        "first": "sha256:first",
+        "second": "sha256:second",
+    }
+    assert results["first"].log_path != results["second"].log_path
+    for tag, result in results.items():
+        assert f"RUN build {tag}" in result.log_path.read_text()
+    assert not list((tmp_path / "logs").glob("*.iid"))  # each read and removed its own

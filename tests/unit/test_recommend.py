@@ -138,3 +138,23 @@ def test_an_untested_allocator_closes_a_gap_only_within_the_tolerance() -> None:
     notes = _notes(glibc, [musl, glibc], headlines, pd.DataFrame({"config": []}))
     assert any("suspected runtime penalty (1.46×) does not close with malloc" in n for n in notes)
     assert any("closes with mimalloc: 0.91× (untested" in n for n in notes)
+
+
+def _caveats(choice: Choice) -> dict[str, str]:
+    return {c.name: c.caveat for c in choice.candidates if c.caveat}
+
+
+def test_only_a_stand_in_built_here_ships_a_debian_builder() -> None:
+    """Built here, the musl stand-in compiles on a Debian-based builder, which single-full ships.
+    Published with `basebench images push` and pulled back on the official path, its labels
+    still say base_source=local but its rows say official, and it compiles on itself
+    (measure._app_image.builder_image): no Debian builder to warn about."""
+    [built_here] = _choices(sample.synthetic_frame(), "size")
+    assert _caveats(built_here) == {
+        "single-full on alpine3.23": "ships the local musl stand-in's Debian-based builder: "
+        "its size is not Alpine's"
+    }
+    [pulled_back] = _choices(sample.synthetic_frame(base_source="official"), "size")
+    assert _caveats(pulled_back) == {}
+    page = str(recommendation_blocks([pulled_back]))
+    assert "Debian-based builder" not in page and "¹" not in page

@@ -4,16 +4,15 @@ import argparse
 import time
 
 from basebench.bases import available_source, ensure_base, resolve_base_source
-from basebench.config import OPT_LEVELS
 from basebench.engine import MANAGED_FILTER, Engine
 from basebench.errors import UserError
 from basebench.labels import KIND as KIND_LABEL
 from basebench.labels import REF as REF_LABEL
 from basebench.labels import label
 from basebench.local.sources import choose, discover
-from basebench.measure._progress import ConsoleObserver, Progress
+from basebench.measure._progress import ConsoleObserver, Progress, duration
 from basebench.netconf import network_settings
-from basebench.variants import BASE_SOURCES, load_catalogue
+from basebench.variants import BASE_SOURCES, OPT_LEVELS, load_catalogue
 from basebench.versions import version_key
 
 #: The source stage is the same in every local recipe: one variant's checks them all.
@@ -89,6 +88,7 @@ def _list(engine: Engine) -> int:
                 labels.get(label("libc.version"), "-") or "-",
                 labels.get(label("base_source"), labels.get(KIND_LABEL, "")),
                 labels.get(label("opt_level"), "-"),
+                _bootstrap_time(labels),
                 _human(image.attrs.get("Size", 0)),
                 image.short_id.removeprefix("sha256:"),
                 ref,
@@ -103,12 +103,13 @@ def _list(engine: Engine) -> int:
                     "-",
                     "official",
                     "-",
+                    "-",
                     _human(official.attrs.get("Size", 0)),
                     official.short_id.removeprefix("sha256:"),
                     tag,
                 )
             )
-    header = ("variant", "python", "libc", "source", "opt", "size", "id", "reference")
+    header = ("variant", "python", "libc", "source", "opt", "built in", "size", "id", "reference")
     if not rows:
         print(
             "no base images yet: `basebench images bootstrap --python 3.13 --variant slim-trixie`"
@@ -118,6 +119,14 @@ def _list(engine: Engine) -> int:
     for row in [header, *sorted(rows)]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _bootstrap_time(labels: dict[str, str]) -> str:
+    """How long the image's own build took when it was made (``-`` when not recorded)."""
+    try:
+        return duration(float(labels[label("build_seconds")]))
+    except (KeyError, ValueError):
+        return "-"
 
 
 def _sources(args: argparse.Namespace) -> int:

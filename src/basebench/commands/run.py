@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from basebench import lock
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
-from basebench.config import OPT_LEVELS, PREFERENCES, PYPERF_MODES, Config, load_config
+from basebench.config import PREFERENCES, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
 from basebench.errors import EngineLost, UserError
 from basebench.groups import GROUP_NAMES, GROUPS, load
@@ -30,7 +30,7 @@ from basebench.preflight import Problems
 from basebench.results import ResultStore, Run, finish_run, now
 from basebench.shards import Cell, Shard, machine_id, matrix_id, shard_cells
 from basebench.stopping import Stopped
-from basebench.variants import BASE_SOURCES, Catalogue, load_catalogue
+from basebench.variants import BASE_SOURCES, OPT_LEVELS, Catalogue, load_catalogue
 
 HELP = "the main job: get the base images, run the benchmark groups, write results and a report"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.labels import label
+from basebench.paths import new_log_path
 
 ROOTFS_REPOSITORY = "basebench/rootfs"
 SERVED_SUITES = ("bullseye", "bookworm", "trixie", "forky", "sid")
@@ -61,8 +62,7 @@ def ensure_rootfs(
         )
     debootstrap = _debootstrap_command()
     logs = log_dir or engine.log_dir
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"debootstrap-{suite}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log_path = new_log_path(logs, f"debootstrap-{suite}")
     # /var/tmp, not /tmp: the tree needs device nodes and ~200 MB, which a tmpfs may refuse.
     with tempfile.TemporaryDirectory(prefix=f"basebench-rootfs-{suite}-", dir="/var/tmp") as tmp:
         tree = Path(tmp) / "tree"

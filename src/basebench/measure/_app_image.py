@@ -43,6 +43,7 @@ from basebench.measure._strategies import (
     load_strategies,
 )
 from basebench.paths import IMAGES_DIR, resolve
+from basebench.variants import tag_part
 
 SCRIPTS_DIR = STRATEGIES_DIR / "scripts"
 # Every apt step of every recipe goes through this one helper (it says why), so the scripts
@@ -84,7 +85,8 @@ def strategy_named(ctx: RunContext, name: str) -> Strategy:
 
 def app_tag(ctx: RunContext, base: BaseImage, strategy: str) -> str:
     run = re.sub(r"[^a-z0-9_.-]+", "-", ctx.run.run_id.lower())
-    return f"{APP_REPOSITORY}:{base.python}-{base.variant}-{base.source}-{strategy}-{run}"[:128]
+    variant = tag_part(base.variant)
+    return f"{APP_REPOSITORY}:{base.python}-{variant}-{base.source}-{strategy}-{run}"[:128]
 
 
 def builder_image(ctx: RunContext, base: BaseImage) -> str:

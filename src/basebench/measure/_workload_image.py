@@ -19,7 +19,7 @@ from basebench.engine import Engine
 from basebench.errors import UserError
 from basebench.labels import label
 from basebench.paths import IMAGES_DIR, files_digest
-from basebench.variants import Catalogue
+from basebench.variants import Catalogue, tag_part
 
 WORKLOAD_RECIPES = IMAGES_DIR / "workload"
 WORKLOAD_REPOSITORY = "basebench/workload"
@@ -92,7 +92,7 @@ def ensure_workload_image(
         build_args["BUILDER_IMAGE"] = builder.reference
         inputs["builder"] = builder.image_id
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
-    tag = f"{WORKLOAD_REPOSITORY}:{base.python}-{base.variant}-{base.source}-{key}"
+    tag = f"{WORKLOAD_REPOSITORY}:{base.python}-{tag_part(base.variant)}-{base.source}-{key}"
     if refresh or not engine.image_exists(tag):
         dockerfile = "workload-musl.Dockerfile" if musl_local else "workload.Dockerfile"
         engine.build(

@@ -78,6 +78,7 @@ def hyperfine_startup(
         options = ["-N", "--warmup", "2", "--runs", str(runs), "--style", "none"]
         proc = subprocess.run(
             [hyperfine, *options, "--export-json", str(out), *commands],
+            env=engine.cli.environment(),  # hyperfine's children are docker CLI calls
             capture_output=True,
             text=True,
             timeout=900,
@@ -119,7 +120,10 @@ def save_gzip_size(engine: Engine, image: str, suite_compressed: float) -> Check
     if gzip is None:
         return Check("size", name, False, "gzip not installed", "apt-get install gzip")
     save = subprocess.Popen(
-        [engine.cli.path, "save", image], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+        [engine.cli.path, "save", image],
+        env=engine.cli.environment(),
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
     )
     assert save.stdout is not None
     compressed = subprocess.run(

@@ -484,3 +484,34 @@ def allocator_headlines(
         for allocator in dict.fromkeys(r.allocator for r in mine):
             out[(label, allocator)] = _allocator_headline(mine, allocator, runtime)[0]
     return out
+
+
+#: Per workload: (rounds of the numerator's series, rounds of the denominator's).
+Pairs = list[tuple[list[FloatArray], list[FloatArray]]]
+
+
+def shipped_pairs(
+    frame: pd.DataFrame, num: tuple[str, str], den: tuple[str, str]
+) -> tuple[Pairs, list[str], list[tuple[str, str]]]:
+    """Per workload measured on both (python, variant) sides, each with its default allocator:
+    (rounds of num, rounds of den), the workload's mechanism, and (workload, num's allocator)."""
+    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
+    manifest = workload_manifest()
+    sides = []
+    for python, variant in (num, den):
+        rows = runtime[(runtime["python"] == python) & (runtime["variant"] == variant)]
+        alloc = default_allocator(rows["allocator"].tolist())
+        sides.append(rows[rows["allocator"] == alloc])
+    pairs: Pairs = []
+    mechanisms: list[str] = []
+    series: list[tuple[str, str]] = []
+    for benchmark in sorted(set(sides[0]["benchmark"]) & set(sides[1]["benchmark"])):
+        a, b = (s[s["benchmark"] == benchmark] for s in sides)
+        pairs.append((rounds_of(a), rounds_of(b)))
+        mechanisms.append(manifest.mechanism_of(str(benchmark)).name)
+        series.append((str(benchmark), str(a["allocator"].iloc[0])))
+    return pairs, mechanisms, series
+
+
+def least_rounds(pairs: Pairs) -> int:
+    return min((min(len(a), len(b)) for a, b in pairs), default=0)

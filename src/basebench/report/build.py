@@ -40,6 +40,7 @@ from basebench.report.frame import (
     normalise,
     pick_baseline,
 )
+from basebench.report.optimisation import compile_blocks
 from basebench.report.overhead import harness_blocks
 from basebench.report.own_app import OwnApp, blocking_problems, verdict_blocks
 from basebench.report.reading import how_to_read
@@ -420,6 +421,7 @@ def _conditions_section(
             _probe_text(probes, str(meta.get("run_id", ""))),
         ]
         blocks.append(Bullets(items))
+    blocks += compile_blocks(metas)
     images = _image_label_rows(metas)
     if images:
         refs = sum(1 for row in images if row[0])

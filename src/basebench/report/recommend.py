@@ -179,7 +179,12 @@ def _strategies(sub: pd.DataFrame) -> list[str]:
 
 def _caveat(sub: pd.DataFrame, strategy: str) -> str:
     """The local musl stand-in's builder is Debian with a musl toolchain, not Alpine: an
-    image that ships the builder has the stand-in's size, not official Alpine's."""
+    image that ships the builder has the stand-in's size, not official Alpine's.
+
+    Keyed on the rows' base source, which is how the base was obtained: a stand-in published
+    to a registry and pulled back carries base_source=local in its labels, but its rows say
+    "official", and it is its own builder (measure._app_image.builder_image), so no Debian
+    builder is shipped; the report's base-source sentence says it is a stand-in."""
     known = load_strategies().by_name.get(strategy)
     local_musl = not select(sub, base_source="local", libc="musl").empty
     if known is not None and known.runs_on == "builder" and local_musl:

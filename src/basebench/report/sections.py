@@ -44,6 +44,7 @@ from basebench.report.fmt import (
     verdict,
 )
 from basebench.report.frame import DEFAULT_ALLOCATORS, Configs
+from basebench.report.optimisation import gap_blocks
 from basebench.report.own_app import OwnApp, section_blocks
 from basebench.report.stats import ALPHA, MIN_ROUNDS, Spread
 from basebench.report.style import STYLE, PlotStyle
@@ -243,6 +244,7 @@ def runtime(ctx: ReportContext) -> list[Block]:
             blocks += [Para("Allocators each variant could use, and where they came from:")]
             blocks.append(Bullets(allocators))
         blocks += _mechanism_blocks(ctx)
+        blocks += gap_blocks(ctx.frame, ctx.configs, ctx.metas)
         blocks += _scaling_blocks(ctx)
         rows, notes = _runtime_rows(data, ctx.configs, default)
         blocks += [

@@ -27,9 +27,11 @@ import pandas as pd
 
 from basebench.report.analysis import (
     RUNTIME_METRIC,
+    Pairs,
+    least_rounds,
     mechanism_exponents,
-    rounds_of,
     select,
+    shipped_pairs,
     workload_manifest,
 )
 from basebench.report.compare import (
@@ -41,8 +43,8 @@ from basebench.report.compare import (
 )
 from basebench.report.doc import Block, Bullets, Heading, Para, Table
 from basebench.report.fmt import interval_text, quantity, verdict
-from basebench.report.frame import Configs, default_allocator, ordered_variants
-from basebench.report.stats import ALPHA, FloatArray, Interval, ratio_of_medians
+from basebench.report.frame import Configs, ordered_variants
+from basebench.report.stats import ALPHA, Interval, ratio_of_medians
 from basebench.versions import version_key
 
 #: A change smaller than this is reported as "unchanged" even when significant (compare's
@@ -50,8 +52,6 @@ from basebench.versions import version_key
 FACTOR = 1.10
 
 _PRERELEASE = re.compile(r"^\d+\.\d+\.\d+(a|b|rc)\d+")
-
-Pairs = list[tuple[list[FloatArray], list[FloatArray]]]
 
 
 def is_prerelease(full_version: str) -> bool:
@@ -165,36 +165,9 @@ def _pair_blocks(
 # --- runtime --------------------------------------------------------------------------------
 
 
-def _shipped_pairs(
-    frame: pd.DataFrame, num: tuple[str, str], den: tuple[str, str]
-) -> tuple[Pairs, list[str], list[tuple[str, str]]]:
-    """Per workload measured on both (python, variant) sides, each with its default allocator:
-    (rounds of num, rounds of den), the workload's mechanism, and (workload, num's allocator)."""
-    runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
-    manifest = workload_manifest()
-    sides = []
-    for python, variant in (num, den):
-        rows = runtime[(runtime["python"] == python) & (runtime["variant"] == variant)]
-        alloc = default_allocator(rows["allocator"].tolist())
-        sides.append(rows[rows["allocator"] == alloc])
-    pairs: Pairs = []
-    mechanisms: list[str] = []
-    series: list[tuple[str, str]] = []
-    for benchmark in sorted(set(sides[0]["benchmark"]) & set(sides[1]["benchmark"])):
-        a, b = (s[s["benchmark"] == benchmark] for s in sides)
-        pairs.append((rounds_of(a), rounds_of(b)))
-        mechanisms.append(manifest.mechanism_of(str(benchmark)).name)
-        series.append((str(benchmark), str(a["allocator"].iloc[0])))
-    return pairs, mechanisms, series
-
-
 def _interval_row(what: str, interval: Interval, rounds: int, old: str, new: str) -> Row:
     judged = verdict(interval.estimate, interval.excludes_one, rounds=rounds)
     return Row(what, old, new, interval_text(interval), judged)
-
-
-def _least_rounds(pairs: Pairs) -> int:
-    return min((min(len(a), len(b)) for a, b in pairs), default=0)
 
 
 def _runtime_rows(
@@ -206,7 +179,7 @@ def _runtime_rows(
     chance. A mechanism of several workloads, and the headline, are summaries judged by their
     interval, as in the runtime section."""
     old, new = pair
-    pairs, mechanisms, series = _shipped_pairs(frame, (new, variant), (old, variant))
+    pairs, mechanisms, series = shipped_pairs(frame, (new, variant), (old, variant))
     if not pairs:
         return []
     corrected = {
@@ -225,11 +198,11 @@ def _runtime_rows(
             test = corrected.get(series[members[0]])
             significant = test is not None and test.tested and test.p_adjusted < ALPHA
         count = f"{len(mine)} workload{'s' if len(mine) > 1 else ''}"
-        judged = verdict(interval.estimate, significant, rounds=_least_rounds(mine))
+        judged = verdict(interval.estimate, significant, rounds=least_rounds(mine))
         out.append(Row(f"runtime: {mechanism} ({count})", "", "", interval_text(interval), judged))
     headline = ratio_of_medians(pairs, exponents=mechanism_exponents(mechanisms))
     what = f"runtime headline ({len(set(mechanisms))} mechanisms, each counted once)"
-    out.append(_interval_row(what, headline, _least_rounds(pairs), "", ""))
+    out.append(_interval_row(what, headline, least_rounds(pairs), "", ""))
     return out
 
 
@@ -246,7 +219,7 @@ def _musl_penalty_rows(
     both: Pairs = []
     exponents: list[float] = []
     for python, sign in ((new, 1.0), (old, -1.0)):
-        pairs, mechanisms, _ = _shipped_pairs(frame, (python, variant), (python, baseline))
+        pairs, mechanisms, _ = shipped_pairs(frame, (python, variant), (python, baseline))
         if not pairs:
             return []
         weights = mechanism_exponents(mechanisms)
@@ -255,7 +228,7 @@ def _musl_penalty_rows(
         both += pairs
         exponents += [sign * w for w in weights]
     change = ratio_of_medians(both, exponents=exponents)
-    rounds = _least_rounds(both)
+    rounds = least_rounds(both)
     judged = verdict(change.estimate, change.excludes_one, rounds=rounds)
     judged = judged.replace("slower", "wider gap").replace("faster", "narrower gap")
     return [
