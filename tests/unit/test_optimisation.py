@@ -119,9 +119,8 @@ def test_cpythons_pgo_lines_start_phases() -> None:
     assert phase_of("Running code to generate profile data (this can take a while):") == (
         "make: PGO instrumented build"
     )
-    assert phase_of("./python -m test --pgo --timeout=1200 || true").startswith(
-        "make: PGO training run"
-    )
+    training = phase_of("./python -m test --pgo --timeout=1200 || true")
+    assert training is not None and training.startswith("make: PGO training run")
     assert phase_of("Rebuilding with profile guided optimizations:") == "make: PGO rebuild"
     assert phase_of("gcc -c -O3 Objects/object.c") is None
     # configure's report of the task is not the task running.
