@@ -1,4 +1,5 @@
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +23,24 @@ from basebench.local.rootfs import ensure_rootfs
 def rootfs(engine: Engine) -> str:
     """A debootstrap minbase trixie image: built once per machine, reused afterwards."""
     return ensure_rootfs(engine, "trixie")
+
+
+@pytest.fixture
+def own_run_engine(engine: Engine) -> Iterator[Engine]:
+    """The session's engine under a run id of this test's own, for a test that cleans "its
+    run": the session's run id is also on the rootfs, the stand-ins and the builders that the
+    later tests reuse. Cleaning the session's run removed them, so on a cold engine every later
+    test that needed one debootstrapped again and recompiled CPython on the new rootfs (no
+    BuildKit cache survives a new FROM): about 15 minutes of CI. Whatever the test leaves
+    behind under its run id is removed afterwards."""
+    own = Engine(
+        client=engine.client,
+        network=engine.network,
+        run_id=f"{engine.run_id}-{secrets.token_hex(2)}",
+        log_dir=engine.log_dir,
+    )
+    yield own
+    own.remove_managed(run_id=own.run_id)
 
 
 @pytest.fixture(scope="session")

@@ -153,7 +153,12 @@ def _id(container: Container) -> str:
     return container.id
 
 
-def test_clean_removes_only_what_basebench_created(engine: Engine, rootfs: str, tmp_path: Path):
+def test_clean_removes_only_what_basebench_created(
+    own_run_engine: Engine, rootfs: str, tmp_path: Path
+):
+    # Its own run: `clean --run` of the session's run would also remove the images (app,
+    # workload) that other tests built in it, and that later tests may reuse.
+    engine = own_run_engine
     (tmp_path / "Dockerfile").write_text(f"FROM {rootfs}\nRUN echo ours > /ours\n")
     ours = f"basebench-test/clean:{engine.run_id}"
     engine.build(tmp_path, tag=ours, kind="test")
