@@ -116,8 +116,18 @@ class Variant:
 
     def opt_level(self, requested: str) -> str:
         """The level this variant is compiled at when the run asks for ``requested``."""
-        if self.pinned_opt_level:
-            return self.pinned_opt_level
+        level = self.pinned_opt_level or self._requested_level(requested)
+        if self.libc == "musl" and level.startswith("pgo"):
+            raise ConfigError(
+                f"variant {self.name}: the musl stand-in cannot be built with PGO ({level}): "
+                "the instrumented interpreter does not link (the compiler's libgcov is glibc's "
+                "and calls __isoc23_strtol), and the official Alpine images are not built with "
+                "it either; use lto (Alpine's official level, --opt-level as-shipped) or "
+                "--base-source official"
+            )
+        return level
+
+    def _requested_level(self, requested: str) -> str:
         if requested != AS_SHIPPED:
             return requested
         if self.official_build is None:

@@ -109,13 +109,14 @@ def compile_blocks(
     differ = []
     for b in sorted(local, key=lambda b: (version_key(b.python), b.variant)):
         official = "" if b.same_flags_twin else _official_level(catalogue, b.variant)
-        if official and official != b.opt_level:
+        pinned = "@" in b.variant  # a level the run chose for a comparison, on purpose
+        if official and official != b.opt_level and not pinned:
             differ.append(f"`{b.variant}` (built {b.opt_level}, official {official})")
         seconds = f"{b.build_seconds:,.0f} s" if b.build_seconds is not None else "–"
         rows.append(
             [
                 f"{b.python}-{b.variant}",
-                level_words(b.opt_level),
+                level_words(b.opt_level) + (" (pinned)" if pinned else ""),
                 level_words(official) if official else "– (not an official image)",
                 f"{b.flags} flags",
                 seconds,
@@ -175,50 +176,82 @@ def _step(
     return Step(name, what, num, den, interval, least_rounds(pairs))
 
 
-def _find(candidates: Sequence[Build], *, twin: bool, level: str | None = None) -> Build | None:
-    for b in candidates:
-        if b.same_flags_twin == twin and (level is None or b.opt_level == level):
+def _pick(builds: Sequence[Build], **wanted: Any) -> Build | None:
+    """The first build whose fields equal ``wanted`` (``catalogue``: its name before ``@``)."""
+    for b in builds:
+        fields = {"catalogue": b.variant.partition("@")[0], **vars(b)}
+        if all(fields[k] == v for k, v in wanted.items()):
             return b
     return None
+
+
+#: (step name, what it compares, numerator, denominator)
+_Plan = list[tuple[str, str, Build, Build]]
+
+
+def _plan(base: Build, shipped: Build, made: Sequence[Build]) -> _Plan:
+    """The steps from ``base`` (glibc) to ``shipped`` (musl) the run's builds allow, each
+    changing one thing where it can; the whole gap last. [] when there is no same-flags twin.
+
+    The libc step needs the twin at one level with a glibc build of the baseline; the flags
+    step the twin at the musl variant's level; the optimisation step is measured on the twin
+    (two levels of it) or on the baseline (``NAME@LEVEL`` at the musl variant's level).
+    """
+    low, high = shipped.opt_level, base.opt_level
+    twin_low = _pick(made, libc="musl", flags="debian", opt_level=low)
+    twin_high = _pick(made, libc="musl", flags="debian", opt_level=high)
+    glibc_low = _pick(made, libc="glibc", flags="official", opt_level=low, catalogue=base.variant)
+    libc_what = "musl vs glibc, Debian's flags, both {}"
+    flags_what = f"Alpine's vs Debian's, both {low}"
+    plan: _Plan = []
+    if twin_low is not None and (low == high or glibc_low is not None):
+        glibc = base if low == high else glibc_low
+        assert glibc is not None
+        plan.append(("libc", libc_what.format(low), twin_low, glibc))
+        if low != high:
+            plan.append(("optimisation level", f"{low} vs {high}, on glibc", glibc, base))
+    elif twin_low is not None and twin_high is not None:
+        plan.append(("libc", libc_what.format(high), twin_high, base))
+        plan.append(("optimisation level", f"{low} vs {high}, on musl", twin_low, twin_high))
+    elif twin_low is not None:
+        what = f"musl at {low} vs glibc at {high}, Debian's flags"
+        plan.append(("libc and optimisation together", what, twin_low, base))
+    elif twin_high is not None:
+        plan.append(("libc", libc_what.format(high), twin_high, base))
+        what = f"Alpine's flags at {low} vs Debian's at {high}"
+        plan.append(("flags and optimisation together", what, shipped, twin_high))
+    else:
+        return []
+    if twin_low is not None:
+        plan.append(("compile flags", flags_what, shipped, twin_low))
+    plan.append(("whole gap", "musl variant vs glibc baseline", shipped, base))
+    return plan
 
 
 def gap_steps(
     frame: pd.DataFrame, configs: Configs, metas: Sequence[Mapping[str, Any]]
 ) -> dict[str, list[Step]]:
-    """Per Python: the steps from the baseline to the musl variant, then the whole gap last.
-
-    Empty for a Python whose run lacks the baseline, a musl variant or the twin at the
-    baseline's level; two steps (libc, then flags and optimisation together) when the twin at
-    the musl variant's level is missing.
-    """
+    """Per Python: the steps from the baseline to the musl variant, the whole gap last (see
+    :func:`_plan`); none for a Python without a local glibc baseline, a musl variant and the
+    same-flags twin."""
     runtime = select(frame, group="runtime", metric=RUNTIME_METRIC)
     made = builds(metas)
     out: dict[str, list[Step]] = {}
     for python in sorted(set(runtime["python"]), key=version_key):
         base = made.get((python, configs.baseline_variant))
-        if base is None or base.libc != "glibc" or base.source != "local":
+        mine = [b for (p, _), b in made.items() if p == python]
+        # The musl variant as a team would take it: official flags, no pinned level first.
+        musl = sorted(
+            (b for b in mine if b.libc == "musl" and not b.same_flags_twin),
+            key=lambda b: "@" in b.variant,
+        )
+        if base is None or base.libc != "glibc" or base.source != "local" or not musl:
             continue
-        musl = [b for (p, _), b in made.items() if p == python and b.libc == "musl"]
-        shipped = _find(musl, twin=False)
-        twin = _find(musl, twin=True, level=base.opt_level)
-        if shipped is None or twin is None:
-            continue
-        twin_at_musl = _find(musl, twin=True, level=shipped.opt_level)
-        plan = [("libc", f"musl vs glibc, same flags, {base.opt_level}", twin, base)]
-        if twin_at_musl is not None and twin_at_musl is not twin:
-            what = f"{shipped.opt_level} vs {base.opt_level}, Debian's flags"
-            plan.append(("optimisation level", what, twin_at_musl, twin))
-        if twin_at_musl is not None:
-            what = f"Alpine's vs Debian's, both {shipped.opt_level}"
-            plan.append(("compile flags", what, shipped, twin_at_musl))
-        else:
-            what = f"Alpine's flags at {shipped.opt_level} vs Debian's at {base.opt_level}"
-            plan.append(("flags and optimisation together", what, shipped, twin))
-        plan.append(("whole gap", "musl variant vs glibc baseline", shipped, base))
+        plan = _plan(base, musl[0], mine)
         steps = [
             _step(frame, python, name, what, a.variant, b.variant) for name, what, a, b in plan
         ]
-        if all(s is not None for s in steps):
+        if plan and all(s is not None for s in steps):
             out[python] = [s for s in steps if s is not None]
     return out
 
@@ -304,21 +337,30 @@ def gap_blocks(
 def _missing_step(
     parts: Sequence[Step], gap: Step, metas: Sequence[Mapping[str, Any]]
 ) -> list[Block]:
-    """What the run would need to split the gap the way the official images differ."""
+    """What the run would need to split a step that changes two things at once, or to see the
+    optimisation step the official images have."""
     made = {b.variant: b for b in builds(metas).values()}
-    catalogue = load_catalogue()
     shipped, base = made[gap.num], made[gap.den]
-    official = (
-        _official_level(catalogue, shipped.variant),
-        _official_level(catalogue, base.variant),
-    )
-    if any(s.name == "flags and optimisation together" for s in parts):
+    names = {s.name for s in parts}
+    if "libc and optimisation together" in names:
+        return [
+            Para(
+                f"Add `{base.variant}@{shipped.opt_level}` to the run's variants to split the "
+                "libc from the optimisation level."
+            )
+        ]
+    if "flags and optimisation together" in names:
         return [
             Para(
                 f"Add `musl-debianflags@{shipped.opt_level}` to the run's variants to split "
                 "the compile flags from the optimisation level."
             )
         ]
+    catalogue = load_catalogue()
+    official = (
+        _official_level(catalogue, shipped.variant),
+        _official_level(catalogue, base.variant),
+    )
     if shipped.opt_level == base.opt_level and official[0] and official[0] != official[1]:
         return [
             Para(
