@@ -35,6 +35,9 @@ class Group:
     host_probe: str
     #: Other tidy groups its rows go to (shown by its own section, probed like it).
     also_writes: tuple[str, ...] = ()
+    #: ``module:function`` called instead of ``measure`` when a resumed run had finished the
+    #: group before its interruption: restores what later groups use of it ("" = nothing).
+    restore: str = ""
 
 
 #: Names of the host probes (their stored metrics are in :mod:`basebench.results`).
@@ -59,6 +62,8 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:build_and_install",
         report_rank=0,
         host_probe=CPU_PROBE,
+        # Size, start-up and HTTP measure the app images the builds made.
+        restore="basebench.measure.builds:restore",
     ),
     Group(
         "install",

@@ -196,6 +196,16 @@ class Run:
         meta.update(changes)
         atomic_write_json(self.meta_path, meta, overwrite=True)
 
+    def reopen(self) -> None:
+        """Mark a stopped run as running again (``basebench run --resume``): what stopped it
+        moves to "interruptions", and finish_run marks it finished when the rest is done."""
+        meta = self.meta()
+        stop = meta.pop("interrupted", None)
+        meta["interruptions"] = [*(meta.get("interruptions") or []), *([stop] if stop else [])]
+        meta["resumed"] = [*(meta.get("resumed") or []), now()]
+        meta.update(status="running", finished=None)
+        atomic_write_json(self.meta_path, meta, overwrite=True)
+
     def unique_path(self, stem: str, suffix: str = ".json") -> Path:
         """A measurements/ path that does not exist yet (stem, stem-2, stem-3...)."""
         self.measurements_dir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from basebench import lock
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
+from basebench.checkpoints import config_changes, image_changes, missing
 from basebench.config import PREFERENCES, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
 from basebench.errors import EngineLost, UserError
@@ -27,7 +28,7 @@ from basebench.measure._progress import ConsoleObserver, Progress
 from basebench.netconf import NETWORK_MODES, network_settings
 from basebench.paths import RESULTS_DIR, resolve
 from basebench.preflight import Problems
-from basebench.results import ResultStore, Run, finish_run, now
+from basebench.results import ResultStore, Run, finish_run, now, read_run_meta
 from basebench.shards import Cell, Shard, machine_id, matrix_id, shard_cells
 from basebench.stopping import Stopped
 from basebench.variants import BASE_SOURCES, OPT_LEVELS, Catalogue, load_catalogue
@@ -36,7 +37,7 @@ HELP = "the main job: get the base images, run the benchmark groups, write resul
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default="quick", help="profile in benchmarks/basebench.toml")
+    parser.add_argument("--profile", help="profile in benchmarks/basebench.toml (default: quick)")
     parser.add_argument("--config", type=Path, help="another configuration file")
     parser.add_argument("--python", action="append", dest="pythons", help="e.g. 3.13 (repeat)")
     parser.add_argument("--variant", action="append", dest="variants", help="e.g. slim-trixie")
@@ -90,6 +91,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-wait",
         action="store_true",
         help="refuse (exit 2) instead of waiting when another run holds this engine's lock",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="measure only what an interrupted run (a run id or its folder) is missing, into "
+        "that run; refused when its configuration or base images changed",
     )
     parser.add_argument(
         "--no-index-check",
@@ -161,7 +168,7 @@ def _bases(
 
 
 def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
-    harness: dict[str, Any] = {}
+    harness: dict[str, Any] = dict(ctx.run.meta().get("harness") or {})
     for group in GROUPS:  # in the registry's order, whatever order the profile lists them
         if group.name not in ctx.config.groups:
             continue
@@ -172,6 +179,15 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
         def in_shard(base: BaseImage, mine: set[tuple[str, str]] = mine) -> bool:
             return cells is None or (base.python, base.variant) in mine
 
+        checkpoints = ctx.checkpoints(group.name)
+        if checkpoints.finished:
+            # Measured before the run was interrupted (--resume): only what later groups
+            # need of it (the build group's app images) is restored.
+            ctx.say(f"{group.name}: finished before the interruption, not measured again")
+            if group.restore:
+                with ctx.only(in_shard):
+                    load(group.restore)(ctx)
+            continue
         ctx.ledger.group = group.name
         before = set(ctx.run.measurements_dir.glob("*.json"))
         start = time.perf_counter()
@@ -188,6 +204,7 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
             timed = timed_seconds(set(ctx.run.measurements_dir.glob("*.json")) - before)
             harness[group.name] = accounting(wall, timed, ctx.ledger.untimed.get(group.name, {}))
             ctx.run.update_meta(harness=harness)
+        checkpoints.finish()
 
 
 #: What a group may raise that no handler of one measurement foresaw: a full disk, an engine
@@ -236,12 +253,6 @@ def measure_run(
     run_ = ResultStore(results).create_run(
         config=config.as_dict(), host=host_metadata(engine.server_info())
     )
-    engine.run_id = run_.run_id
-    lock.note_run(run_.run_id)  # for the message of a run that waits for this one
-    engine.log_dir = run_.logs_dir
-    progress = Progress(console)
-    ledger = Ledger()
-    engine.observer = ConsoleObserver(progress, ledger=ledger)
     console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir}")
     console.print(engine.network.why)
     run_.update_meta(network={"mode": engine.network.mode, "why": engine.network.why})
@@ -253,18 +264,85 @@ def measure_run(
         shard=str(plan.shard) if plan.shard else None,
         cells=[list(cell) for cell in plan.cells] if plan.cells is not None else None,
     )
-    failures: list[Failure] = []
+    return _measure_into(run_, config, catalogue, engine, console, plan)
+
+
+def resume_run(
+    run_dir: Path, config: Config, catalogue: Catalogue, engine: Engine, console: Console
+) -> tuple[Run, list[Failure]]:
+    """Measure what an interrupted run is missing, into its own folder (``--resume``)."""
+    run_ = Run(run_dir)
+    meta = run_.meta()
+    refuse_resume(meta, config, engine)
+    run_.reopen()
+    console.print(f"run [bold]{run_.run_id}[/bold] → {run_.dir} (resumed)")
+    plan = Plan()
+    if meta.get("shard"):
+        plan.shard = Shard.parse(str(meta["shard"]))
+    if meta.get("cells") is not None:
+        plan.cells = [(str(p), str(v), str(g)) for p, v, g in meta["cells"]]
+    earlier = [Failure(**f) for f in meta.get("failures") or [] if isinstance(f, dict)]
+    return _measure_into(
+        run_,
+        config,
+        catalogue,
+        engine,
+        console,
+        plan,
+        source=meta.get("base_source"),
+        failures=earlier,
+    )
+
+
+def refuse_resume(meta: dict[str, Any], config: Config, engine: Engine) -> None:
+    """Exit 2 with one line when ``meta``'s run cannot be resumed as it is asked."""
+    run_id = meta.get("run_id", "?")
+    if meta.get("finished") and meta.get("status") != "interrupted":
+        raise UserError(f"run {run_id} is {meta.get('status')}: nothing to resume")
+    problems = config_changes(meta.get("config") or {}, config.as_dict())
+    problems += image_changes(meta.get("images") or {}, lambda ref: _image_id(engine, ref))
+    if problems:
+        raise UserError(
+            f"cannot resume run {run_id}: {'; '.join(problems)} since it was interrupted "
+            "(its rounds would not compare); start a new run"
+        )
+
+
+def _image_id(engine: Engine, reference: str) -> str | None:
+    """The id of the image ``reference`` names on the engine now (None: no such image)."""
+    if not engine.image_exists(reference):
+        return None
+    return str(engine.inspect_image(reference)["Id"])
+
+
+def _measure_into(
+    run_: Run,
+    config: Config,
+    catalogue: Catalogue,
+    engine: Engine,
+    console: Console,
+    plan: Plan,
+    *,
+    source: str | None = None,
+    failures: list[Failure] | None = None,
+) -> tuple[Run, list[Failure]]:
+    """Base images, every group not yet finished, host probes and the status, into ``run_``;
+    ``source``: the base source a resumed run already chose."""
+    engine.run_id = run_.run_id
+    lock.note_run(run_.run_id)  # for the message of a run that waits for this one
+    engine.log_dir = run_.logs_dir
+    progress = Progress(console)
+    ledger = Ledger()
+    engine.observer = ConsoleObserver(progress, ledger=ledger)
+    failures = list(failures or [])
     status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
     ctx: RunContext | None = None
     try:
-        reference_to_try = catalogue.get(config.variants[0]).official_reference(
-            config.pythons[0], config.registry_mirror
-        )
-        source, why = resolve_base_source(engine, config.base_source, reference_to_try)
-        style = "bold yellow" if source == "local" else "bold green"
-        console.print(f"[{style}]base images: {source.upper()}[/{style}] — {why}")
-        run_.update_meta(base_source=source, base_source_reason=why)
-        bases, failures = _bases(console, engine, config, catalogue, source, plan.cells)
+        if source is None:
+            source, why = _base_source(console, engine, config, catalogue)
+            run_.update_meta(base_source=source, base_source_reason=why)
+        bases, base_failures = _bases(console, engine, config, catalogue, source, plan.cells)
+        failures += base_failures
         bases = plan.shape_bases(bases)
         # A second name for one image (validate's twins) adds no image.
         run_.update_meta(images={b.reference: b.metadata() for b in bases if not b.alias_of})
@@ -278,10 +356,14 @@ def measure_run(
         status = "finished" if not failures else "finished with failures"
     except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM or SIGHUP (basebench.stopping): say what stopped the run, when and
-        # in which step; the cleanup blocks on the way up have removed its containers.
+        # in which step, and what it had not measured yet; the cleanup blocks on the way up
+        # have removed its containers.
         step = ctx.progress.current if ctx is not None else "base images"
         signal_name = exc.name if isinstance(exc, Stopped) else "SIGINT"
-        run_.update_meta(interrupted={"signal": signal_name, "at": now(), "step": step})
+        left = missing(run_.dir, _groups_of(config, plan.cells), _cell_labels(config, plan.cells))
+        run_.update_meta(
+            interrupted={"signal": signal_name, "at": now(), "step": step, "missing": left}
+        )
         raise
     except EngineLost as exc:
         status = "engine lost"
@@ -292,13 +374,69 @@ def measure_run(
         if ctx is not None:
             # Even after Ctrl-C: the probes describe the part of the run that did finish.
             ctx.host_probe.write(run_)
-        finish_run(run_, status=status, failures=[f.as_dict() for f in failures])
+        unique = {tuple(f.as_dict().values()): f.as_dict() for f in failures}
+        finish_run(run_, status=status, failures=list(unique.values()))
     return run_, failures
+
+
+def _base_source(
+    console: Console, engine: Engine, config: Config, catalogue: Catalogue
+) -> tuple[str, str]:
+    """(source, why) of a new run's base images, said on the console."""
+    reference_to_try = catalogue.get(config.variants[0]).official_reference(
+        config.pythons[0], config.registry_mirror
+    )
+    source, why = resolve_base_source(engine, config.base_source, reference_to_try)
+    style = "bold yellow" if source == "local" else "bold green"
+    console.print(f"[{style}]base images: {source.upper()}[/{style}] — {why}")
+    return source, why
+
+
+def _groups_of(config: Config, cells: list[Cell] | None) -> list[str]:
+    """The run's groups in the order they run (a shard's own only)."""
+    wanted = {g for _, _, g in cells} if cells is not None else set(config.groups)
+    return [g.name for g in GROUPS if g.name in config.groups and g.name in wanted]
+
+
+def _cell_labels(config: Config, cells: list[Cell] | None) -> list[str]:
+    """``python-variant`` of every base the run measures."""
+    if cells is not None:
+        return list(dict.fromkeys(f"{p}-{v}" for p, v, _ in cells))
+    return [f"{p}-{v}" for p in config.pythons for v in config.variants]
 
 
 def load_run_config(args: argparse.Namespace, catalogue: Catalogue) -> Config:
     kwargs = {"path": args.config} if args.config else {}
-    return load_config(args.profile, _overrides(args), catalogue=catalogue, **kwargs)
+    return load_config(args.profile or "quick", _overrides(args), catalogue=catalogue, **kwargs)
+
+
+def invocation(args: argparse.Namespace) -> dict[str, Any]:
+    """How the run's configuration was asked for (run.json), so that --resume asks again."""
+    return {
+        "profile": args.profile or "quick",
+        "config": str(args.config.resolve()) if args.config else None,
+        "overrides": _overrides(args),
+    }
+
+
+def resumed_config(args: argparse.Namespace, meta: dict[str, Any], catalogue: Catalogue) -> Config:
+    """The configuration of ``--resume``: the interrupted run's own flags when none are given
+    (its invocation in run.json), else the flags given (refused later if they differ)."""
+    asked = meta.get("invocation")
+    if not isinstance(asked, dict) or args.profile or args.config or _overrides(args):
+        return load_run_config(args, catalogue)
+    kwargs = {"path": Path(asked["config"])} if asked.get("config") else {}
+    return load_config(
+        str(asked["profile"]), dict(asked["overrides"]), catalogue=catalogue, **kwargs
+    )
+
+
+def find_run(name: str, results: Path) -> Path:
+    """The folder of run ``name``: a path to it, or a run id under ``results``."""
+    for candidate in (Path(name), results / name):
+        if (candidate / "run.json").is_file():
+            return candidate.resolve()
+    raise UserError(f"--resume {name}: no run folder there or under {results} (a run id or path)")
 
 
 def engine_lock(
@@ -321,16 +459,28 @@ def check_requirements_on_index(config: Config) -> None:
 
 def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
+    if getattr(args, "resume", None):
+        return _resume(args, catalogue)
     config = load_run_config(args, catalogue)  # every input checked before anything else
     if config.requirements and not args.no_index_check:
         check_requirements_on_index(config)
-    plan = Plan()
+    plan = Plan(meta={"invocation": invocation(args)})
     if args.shard:
         plan.shard = Shard.parse(args.shard)
         plan.cells = shard_cells(config, plan.shard)
     console = Console(highlight=False)
     with engine_lock(args, console):
         return _run(args, config, catalogue, console, plan)
+
+
+def _resume(args: argparse.Namespace, catalogue: Catalogue) -> int:
+    run_dir = find_run(args.resume, args.results)
+    config = resumed_config(args, read_run_meta(run_dir), catalogue)
+    console = Console(highlight=False)
+    with engine_lock(args, console):
+        engine = Engine(network=network_settings(config.network, args.ca_bundle))
+        run_, failures = resume_run(run_dir, config, catalogue, engine, console)
+        return _conclude(args, run_, failures, console)
 
 
 def _run(
@@ -340,6 +490,13 @@ def _run(
         network=network_settings(config.network, args.ca_bundle), ceiling=config.ceiling
     )
     run_, failures = measure_run(config, catalogue, engine, args.results, console, plan)
+    return _conclude(args, run_, failures, console)
+
+
+def _conclude(
+    args: argparse.Namespace, run_: Run, failures: list[Failure], console: Console
+) -> int:
+    """The report (unless --no-report), the failures, the folder; the exit code."""
     if not args.no_report:
         from basebench.report import make_report
         from basebench.report.doc import markdown_table

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 
 from basebench.bases import BaseImage
+from basebench.checkpoints import GroupCheckpoints
 from basebench.config import Config
 from basebench.engine import Engine
 from basebench.errors import MeasurementFailed
@@ -163,6 +164,10 @@ class RunContext:
 
     def label(self, base: BaseImage) -> str:
         return f"{base.python}-{base.variant}"
+
+    def checkpoints(self, group: str) -> GroupCheckpoints:
+        """Where ``group`` saves its state after each round (``basebench run --resume``)."""
+        return GroupCheckpoints(self.run.dir, group)
 
     def say(self, message: str) -> None:
         self.progress.say(message)

@@ -191,12 +191,17 @@ def _time_builds(
     ctx: RunContext, plans: Sequence[BuildPlan], workdir: Path, rows: list[Measurement]
 ) -> None:
     """Time ``plans`` round after round, register what was built; a failed row in ``rows`` for
-    each failure (a build that failed is not tried again in later rounds)."""
+    each failure (a build that failed is not tried again in later rounds). Each round's
+    pytest-benchmark file is adopted when the round ends, with a checkpoint of what failed
+    and what was built: a resumed run goes on after the last finished round."""
     rounds = ctx.config.rounds
-    failed: dict[str, str] = {}
-    failed_logs: dict[str, str] = {}  # the build log of each failed plan, when it has one
-    built: set[str] = set()
-    for r in range(rounds):
+    checkpoints = ctx.checkpoints(GROUP)
+    resumed = checkpoints.resume_from()
+    failed: dict[str, str] = dict(resumed.state.get("failed", {}))
+    # The build log of each failed plan, when it has one.
+    failed_logs: dict[str, str] = dict(resumed.state.get("failed_logs", {}))
+    built: set[str] = set(resumed.state.get("built", []))
+    for r in range(resumed.done, rounds):
         # One cold build of every plan per round, in an order rotated each round (ABC, BCA...):
         # the round is the unit of replication, and a slow minute of the host then falls on
         # every variant alike instead of on all the rounds of one of them.
@@ -209,8 +214,6 @@ def _time_builds(
         round_dir.mkdir(parents=True, exist_ok=True)
         with ctx.step(GROUP, f"round {r + 1}/{rounds}: {len(items)} cold builds"):
             bench_json, outcomes = run_benchmarks(ctx, items, round_dir)
-        if bench_json is not None:
-            ctx.run.add_pytest_benchmark_file(bench_json, "build")
         for p in order:
             outcome = outcomes.get(p.id)
             if outcome and outcome.image_id:
@@ -220,12 +223,27 @@ def _time_builds(
                     "the build did not report (see above)"
                 )
                 failed_logs[p.id] = outcome.log if outcome else ""
+        if bench_json is not None:
+            ctx.run.add_pytest_benchmark_file(bench_json, "build")
+        state = {"failed": failed, "failed_logs": failed_logs, "built": sorted(built)}
+        checkpoints.save(r + 1, rounds, state)
     for p in plans:
         if p.id in failed:
             what = f"{p.strategy} on {ctx.label(p.base)}"
             ctx.fail(GROUP, what, failed[p.id], log=failed_logs.get(p.id, ""))
             rows.append(_tags_row(ctx, p, "failed", last_line(failed[p.id])))
         elif p.id in built:
+            register_app_image(ctx, p)
+
+
+def restore(ctx: RunContext) -> None:
+    """A resumed run whose builds had finished: their app images, for the groups after."""
+    last = ctx.checkpoints(GROUP).last()
+    built = set(last.state.get("built", [])) if last else set()
+    names = strategies(ctx)
+    context = scratch_dir(ctx, "builds-")
+    for p in _plans(ctx, names, context, []):
+        if p.id in built:
             register_app_image(ctx, p)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from docker.models.containers import Container
 
 from basebench.bases import BaseImage
+from basebench.checkpoints import GroupCheckpoints
 from basebench.cpus import pinned_elsewhere
 from basebench.errors import UserError
 from basebench.labels import WORKLOAD as WORKLOAD_LABEL
@@ -204,9 +205,12 @@ def run_http(ctx: RunContext, *, mode: str | None = None) -> list[Path]:
                 ctx.fail(GROUP, f"uwsgi {ctx.label(server.base)}", exc)
                 stop_server(ctx, server)
         live = [s for s in servers if not s.failed]
+        checkpoints = ctx.checkpoints(GROUP)
+        done = _restore(ctx, checkpoints, servers)
         with pinned_elsewhere(ctx.config.cpuset) as loadgen_cpus:
-            for r in range(plan.rounds):
+            for r in range(done, plan.rounds):
                 _load_round(ctx, live, plan, run_load, r)
+                checkpoints.save(r + 1, plan.rounds, _state(ctx, servers))
         for server in servers:
             if server.results:
                 written.append(_write(ctx, server, plan, loadgen_cpus))
@@ -214,6 +218,23 @@ def run_http(ctx: RunContext, *, mode: str | None = None) -> list[Path]:
         for server in servers:
             stop_server(ctx, server)
     return written
+
+
+def _state(ctx: RunContext, servers: list[Server]) -> dict[str, Any]:
+    """A checkpoint: each server's load results so far, and whether it failed."""
+    return {ctx.label(s.base): {"results": s.results, "failed": s.failed} for s in servers}
+
+
+def _restore(ctx: RunContext, checkpoints: GroupCheckpoints, servers: list[Server]) -> int:
+    """Load results of rounds finished before an interruption; how many rounds."""
+    last = checkpoints.last()
+    if last is None:
+        return 0
+    for server in servers:
+        saved = last.state.get(ctx.label(server.base), {})
+        server.results = list(saved.get("results", []))
+        server.failed = server.failed or bool(saved.get("failed"))
+    return last.done
 
 
 def _app_servers(ctx: RunContext) -> list[Server]:

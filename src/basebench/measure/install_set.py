@@ -26,7 +26,7 @@ Rows: group "install_set", benchmark "whole set", metrics as the per-package row
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from basebench.measure.installs import (
     download,
     failure_line,
     fetched_sdists,
+    outcome_from_dict,
     outcome_rows,
     pip_seconds,
     slug,
@@ -190,6 +191,27 @@ class WholeSet:
                 )
             )
         return out
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint of the install group keeps of the whole set, per base."""
+        return {
+            one.base.reference: {
+                "outcome": asdict(one.outcome),
+                "sdists": one.sdists,
+                "report": one.report,
+                "output": one.output,
+            }
+            for one in self.sets
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """The whole set as :meth:`state` saved it (``basebench run --resume``)."""
+        for one in self.sets:
+            saved = state.get(one.base.reference)
+            if saved:
+                one.outcome = outcome_from_dict(saved["outcome"])
+                one.sdists = list(saved["sdists"])
+                one.report, one.output = dict(saved["report"]), str(saved["output"])
 
     def rows(self) -> list[Measurement]:
         return [

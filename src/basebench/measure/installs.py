@@ -36,7 +36,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -394,20 +394,30 @@ def measure(ctx: RunContext) -> None:
         ctx.say("install: the package set is empty")
         return
     root = ctx.run.logs_dir / "install"
-    outcomes: dict[tuple[str, str], Outcome] = {}
     wheelhouses = {b.reference: root / "wheelhouse" / slug(ctx.label(b)) for b in ctx.bases}
-    # 1. Downloads, per base (the network's share, kept out of the timed installs).
-    for base in ctx.bases:
-        _download_all(ctx, base, specs, wheelhouses[base.reference], outcomes)
     whole = None
     if ctx.config.requirements:
         # Imported here: install_set builds on this module's download and timed install.
         from basebench.measure.install_set import WholeSet
 
         whole = WholeSet(ctx, specs, team_names(ctx), root / "set")
-        whole.download()
+    checkpoints = ctx.checkpoints(GROUP)
+    # Checkpoint 0 is the downloads; N the state after N timed rounds (--resume goes on).
+    resumed = checkpoints.last()
+    if resumed is not None:
+        outcomes = restore_outcomes(resumed.state.get("outcomes", {}))
+        if whole is not None:
+            whole.restore(resumed.state.get("whole_set", {}))
+    else:
+        outcomes = {}
+        # 1. Downloads, per base (the network's share, kept out of the timed installs).
+        for base in ctx.bases:
+            _download_all(ctx, base, specs, wheelhouses[base.reference], outcomes)
+        if whole is not None:
+            whole.download()
+        checkpoints.save(0, ctx.config.rounds, _state(outcomes, whole))
     # 2. Timed installs, interleaving the bases package by package.
-    for round_no in range(ctx.config.rounds):
+    for round_no in range(resumed.done if resumed else 0, ctx.config.rounds):
         for index, spec in enumerate(specs, 1):
             for base in ctx.bases:
                 outcome = outcomes[(base.reference, spec)]
@@ -420,6 +430,7 @@ def measure(ctx: RunContext) -> None:
                     ctx.say(f"install ({index}/{len(specs)}) {_describe(outcome, spec, ctx, base)}")
         if whole is not None:
             whole.install_round(round_no)
+        checkpoints.save(round_no + 1, ctx.config.rounds, _state(outcomes, whole))
     rows: list[Measurement] = []
     for base in ctx.bases:
         for spec in specs:
@@ -429,6 +440,23 @@ def measure(ctx: RunContext) -> None:
     ctx.run.write_measurements("install", rows)
     if whole is not None:
         whole.write()
+
+
+def _state(outcomes: dict[tuple[str, str], Outcome], whole: Any) -> dict[str, Any]:
+    """A checkpoint of the group: every outcome so far (and the whole set's)."""
+    return {
+        "outcomes": [[ref, spec, asdict(outcome)] for (ref, spec), outcome in outcomes.items()],
+        "whole_set": whole.state() if whole is not None else {},
+    }
+
+
+def outcome_from_dict(data: Mapping[str, Any]) -> Outcome:
+    """An :class:`Outcome` as a checkpoint stored it (JSON has lists, not tuples)."""
+    return Outcome(**{**data, "deps": tuple(data.get("deps", ()))})
+
+
+def restore_outcomes(saved: Sequence[Sequence[Any]]) -> dict[tuple[str, str], Outcome]:
+    return {(str(ref), str(spec)): outcome_from_dict(data) for ref, spec, data in saved}
 
 
 def _download_all(

@@ -49,6 +49,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from basebench.checkpoints import GroupCheckpoints
 from basebench.cpus import parse_cpus
 from basebench.errors import MeasurementFailed, UserError
 from basebench.labels import WORKLOAD as WORKLOAD_LABEL
@@ -435,7 +436,9 @@ def run_runtime(
             f"{describe_cpusets(jobs)}, the same for every variant"
         )
         record_cpusets(ctx, jobs)
-        for r in range(plan.rounds):
+        checkpoints = ctx.checkpoints(GROUP)
+        resumed = _restore(checkpoints, jobs)
+        for r in range(resumed, plan.rounds):
             pending = [j for j in interleaved(jobs, r) if not j.failed]
             with ctx.step(GROUP, f"round {r + 1}/{plan.rounds}: {len(pending)} pyperf runs"):
                 for job in pending:
@@ -444,6 +447,10 @@ def run_runtime(
                     except UserError as exc:
                         job.failed = True
                         ctx.fail(GROUP, job.label, exc)
+            # The pyperf files so far, kept in the run folder: a stop in a later round (the
+            # temporary folder goes) loses no finished round, and --resume goes on from here.
+            files = [j.host_file for j in jobs if j.host_file.is_file()]
+            checkpoints.save_with_files(r + 1, plan.rounds, _jobs_state(jobs), files)
         for job in jobs:
             if job.failed or not job.host_file.is_file():
                 continue
@@ -457,6 +464,31 @@ def run_runtime(
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
     return written
+
+
+_JOB_FIELDS = ("loops", "rounds_done", "runs_after_round", "failed")
+
+
+def _jobs_state(jobs: Sequence[Job]) -> dict[str, Any]:
+    """What a checkpoint keeps of each job (its pyperf file is copied beside it)."""
+    return {"jobs": {j.file_name: {f: getattr(j, f) for f in _JOB_FIELDS} for j in jobs}}
+
+
+def _restore(checkpoints: GroupCheckpoints, jobs: Sequence[Job]) -> int:
+    """Jobs and their pyperf files as the last checkpoint left them; the rounds it holds."""
+    last = checkpoints.last()
+    if last is None:
+        return 0
+    saved = last.state.get("jobs", {})
+    for job in jobs:
+        for name, value in saved.get(job.file_name, {}).items():
+            if name in _JOB_FIELDS:
+                setattr(job, name, value)
+    files = {path.name: path for path in checkpoints.files_of(last)}
+    for job in jobs:
+        if job.file_name in files:
+            shutil.copy2(files[job.file_name], job.host_file)
+    return last.done
 
 
 def measure(ctx: RunContext) -> None:

@@ -338,9 +338,14 @@ def image_sizes(
 def measure(ctx: RunContext) -> None:
     seen: set[str] = set()
     images = [image for image in ctx.images if image.reference not in seen]
+    # One checkpoint per image sized: a resumed run does not size (and write) it again.
+    checkpoints = ctx.checkpoints("size")
+    sized = list(checkpoints.resume_from().state.get("sized", []))
     for index, image in enumerate(images, 1):
         seen.add(image.reference)
         what = f"{image.role} {ctx.label(image.base)}"
+        if what in sized:
+            continue
         with ctx.step("size", what, index, len(images)):
             start = time.perf_counter()
             try:
@@ -358,6 +363,8 @@ def measure(ctx: RunContext) -> None:
         ctx.run.write_measurements(
             f"size-{image.role}-{ctx.label(image.base)}", _rows(ctx, image, sizes)
         )
+        sized.append(what)
+        checkpoints.save(len(sized), len(images), {"sized": sized}, unit="image")
 
 
 def _rows(ctx: RunContext, image: ImageUnderTest, sizes: ImageSizes) -> list[Measurement]:

@@ -7,6 +7,8 @@ round by round, so a noisy minute on the shared machine hits every variant alike
 
 from __future__ import annotations
 
+from typing import Any
+
 from basebench.measure._context import ImageUnderTest, RunContext
 from basebench.results import Measurement
 
@@ -65,48 +67,76 @@ def _key(image: ImageUnderTest) -> tuple[str, str, str]:
     return (image.reference, image.base.variant, image.role)
 
 
+Key = tuple[tuple[str, str, str], str]
+
+
 def measure(ctx: RunContext) -> None:
     rounds = max(1, ctx.config.startup_rounds)
     images = list({_key(image): image for image in ctx.images}.values())
-    samples: dict[tuple[tuple[str, str, str], str], list[float]] = {}
-    broken: set[tuple[tuple[str, str, str], str]] = set()
+    checkpoints = ctx.checkpoints("startup")
+    # Rounds finished before an interruption (basebench run --resume) are not measured again.
+    resumed = checkpoints.resume_from()
+    samples, broken = _restore(resumed.state)
     with ctx.step("startup", f"{len(images)} images × {rounds} rounds"):
-        for round_index in range(rounds):
+        for round_index in range(resumed.done, rounds):
             # A host probe per round: the load this group ran under, for `compare`.
             ctx.probe_host("startup")
             # Rotate the order each round: no image is always first after an idle period.
             shift = round_index % len(images)
             for image in images[shift:] + images[:shift]:
-                delay = ctx.injection(image.base).startup_delay_s
-                for name, command in commands_for(image, delay).items():
-                    key = (_key(image), name)
-                    if key in broken:
-                        continue
-                    result = ctx.engine.run(
-                        image.reference, command, kind="workload", limits=ctx.limits
-                    )
-                    if result.exit_code != 0:
-                        broken.add(key)
-                        ctx.fail(
-                            "startup",
-                            f"{name} on {image.reference}",
-                            f"{result.reason}: {result.output[-500:]}",
-                            log=result.log_path,
-                        )
-                        continue
-                    if NOTHING_TO_IMPORT in result.output:
-                        broken.add(key)
-                        ctx.say(f"startup {name} on {image.reference}: {NOTHING_TO_IMPORT}")
-                        continue
-                    samples.setdefault(key, []).append(result.seconds)
+                _time_image(ctx, image, samples, broken)
+            checkpoints.save(round_index + 1, rounds, _state(samples, broken))
     for image in images:
         _write(ctx, image, samples)
+
+
+def _time_image(
+    ctx: RunContext, image: ImageUnderTest, samples: dict[Key, list[float]], broken: set[Key]
+) -> None:
+    """One start-up of each of the image's commands, added to ``samples``."""
+    delay = ctx.injection(image.base).startup_delay_s
+    for name, command in commands_for(image, delay).items():
+        key = (_key(image), name)
+        if key in broken:
+            continue
+        result = ctx.engine.run(image.reference, command, kind="workload", limits=ctx.limits)
+        if result.exit_code != 0:
+            broken.add(key)
+            ctx.fail(
+                "startup",
+                f"{name} on {image.reference}",
+                f"{result.reason}: {result.output[-500:]}",
+                log=result.log_path,
+            )
+            continue
+        if NOTHING_TO_IMPORT in result.output:
+            broken.add(key)
+            ctx.say(f"startup {name} on {image.reference}: {NOTHING_TO_IMPORT}")
+            continue
+        samples.setdefault(key, []).append(result.seconds)
+
+
+def _state(samples: dict[Key, list[float]], broken: set[Key]) -> dict[str, Any]:
+    return {
+        "samples": [[*image, name, values] for (image, name), values in samples.items()],
+        "broken": [[*image, name] for image, name in sorted(broken)],
+    }
+
+
+def _restore(state: dict[str, Any]) -> tuple[dict[Key, list[float]], set[Key]]:
+    """The samples and broken commands of a checkpoint (see :func:`_state`)."""
+    samples: dict[Key, list[float]] = {
+        ((ref, variant, role), name): [float(v) for v in values]
+        for ref, variant, role, name, values in state.get("samples", [])
+    }
+    broken = {((ref, variant, role), name) for ref, variant, role, name in state.get("broken", [])}
+    return samples, broken
 
 
 def _write(
     ctx: RunContext,
     image: ImageUnderTest,
-    samples: dict[tuple[tuple[str, str, str], str], list[float]],
+    samples: dict[Key, list[float]],
 ) -> None:
     delay = ctx.injection(image.base).startup_delay_s
     detail = image.role + (f"; injected delay {delay * 1000:g} ms" if delay else "")

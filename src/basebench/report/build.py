@@ -477,9 +477,12 @@ def run_status(meta: Mapping[str, Any]) -> str:
     stop = meta.get("interrupted")
     if isinstance(stop, Mapping):
         step = stop.get("step") or "between steps"
+        left = stop.get("missing")
+        # Runs stopped before per-round checkpoints say nothing more precise than this.
+        what = "later groups are missing" if left is None else _missing_text(left)
         status = (
             f"**interrupted** by {stop.get('signal', '?')} at {stop.get('at', '?')} "
-            f"during {step}: later groups are missing"
+            f"during {step}: {what}"
         )
     elif not meta.get("finished"):
         status = f"**incomplete** ({status}; no finish time: stopped or killed)"
@@ -487,7 +490,18 @@ def run_status(meta: Mapping[str, Any]) -> str:
         whats = ", ".join(str(f.get("what", "?")) for f in failures[:3])
         more = f" and {len(failures) - 3} more" if len(failures) > 3 else ""
         status = f"**{status}**: {len(failures)} failure(s) ({whats}{more})"
+    resumes = len(meta.get("interruptions") or [])
+    if resumes and not isinstance(stop, Mapping):
+        status += f" (resumed after {resumes} interruption{'s' if resumes > 1 else ''})"
     return status
+
+
+def _missing_text(lines: Any) -> str:
+    """What an interrupted run had not measured yet (run.json's interrupted.missing)."""
+    items = [str(line) for line in lines] if isinstance(lines, list) else [str(lines)]
+    if not items:
+        return "nothing missing (every group had finished); `basebench run --resume` closes it"
+    return "missing " + "; ".join(items) + " (`basebench run --resume RUN` measures them)"
 
 
 def _short_value(value: str) -> str:
