@@ -23,6 +23,7 @@ import pytest
 from basebench.bases import ensure_local
 from basebench.engine import Engine
 from basebench.labels import RUN
+from basebench.paths import CONFIG_FILE
 from basebench.variants import load_catalogue
 
 PYTHON = "3.13"
@@ -224,3 +225,71 @@ def test_an_engine_that_disappears_ends_the_run_with_its_data(
         forwarder.wait()
         if run_id:  # what the run could no longer remove itself
             engine.remove_managed(run_id=run_id)
+
+
+def _wait_for_file(pattern: str, root: Path, proc: subprocess.Popen[str], timeout_s: float) -> Path:
+    """Until a file matching ``pattern`` exists under ``root`` (the child still running)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = sorted(root.glob(pattern))
+        if found:
+            return found[0]
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before {pattern} appeared:\n{proc.communicate()[0]}")
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail(f"no {pattern} under {root} within {timeout_s} s")
+
+
+RESUME_PROFILE = """
+[profiles.resume]
+description = "a run to interrupt and resume"
+startup_rounds = 4
+"""
+
+
+def test_sigterm_keeps_finished_rounds_and_resume_completes_the_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Four start-up rounds (a profile of its own): the signal comes after the first.
+    config = tmp_path / "basebench.toml"
+    config.write_text(CONFIG_FILE.read_text() + RESUME_PROFILE)
+    proc = _start(tmp_path, "--config", str(config), "--profile", "resume", "--group", "startup")
+    first = _wait_for_file("*/rounds/startup/round-0001.json", tmp_path / "results", proc, 600)
+    code, out = _stop(proc, signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, out
+    run_dir = _run_dir(tmp_path)
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "interrupted" and meta["interrupted"]["signal"] == "SIGTERM"
+    assert _left_behind(engine, meta["run_id"]) == []
+    # The finished rounds are on disk, and run.json says which are missing.
+    kept = sorted(first.parent.glob("round-*.json"))
+    done = json.loads(kept[-1].read_text())["done"]
+    rounds = meta["config"]["startup_rounds"]
+    assert 1 <= done < rounds, out
+    [missing] = meta["interrupted"]["missing"]
+    assert missing.startswith(f"startup: rounds {done + 1}-{rounds} of {rounds} missing"), missing
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "basebench.cli", "run", "--resume", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "finished" and meta["finished"]
+    assert [i["signal"] for i in meta["interruptions"]] == ["SIGTERM"]
+    # Every round once: the rounds kept from before the signal and those measured after.
+    [startup] = run_dir.glob("measurements/startup-base-*.json")
+    rows = json.loads(startup.read_text())["rows"]
+    assert rows and all(len(row["values"]) == rounds for row in rows)
+    # The first round's values are the ones measured before the signal, not measured again.
+    first_round = {s[3]: s[4] for s in json.loads(kept[0].read_text())["state"]["samples"]}
+    for row in rows:
+        assert row["values"][:1] == first_round[row["benchmark"]]
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "**interrupted**" not in report and "measures them" not in report
+    assert "resumed after 1 interruption" in report
