@@ -133,8 +133,9 @@ def missing(run_dir: Path, groups: Sequence[str], cells: Sequence[str]) -> list[
             lines.append(f"{group}: all {last.total} {last.unit}s done, results not yet written")
         else:
             first = last.done + 1
-            span = f"{first}" if first == last.total else f"{first}-{last.total}"
-            lines.append(f"{group}: {last.unit}s {span} of {last.total} missing ({where})")
+            span = f"{last.unit} {first}" if first == last.total else f"{last.unit}s {first}-"
+            span += f"{last.total}" if first != last.total else ""
+            lines.append(f"{group}: {span} of {last.total} missing ({where})")
     return lines
 
 

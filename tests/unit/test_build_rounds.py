@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from basebench.measure._build_work import Outcome, WorkItem
 from basebench.measure._context import RunContext
 from basebench.measure.startup import NOTHING_TO_IMPORT
 from basebench.results import Measurement, ResultStore, load_run_rows
+from basebench.stopping import Stopped
 
 
 def _pytest_benchmark_json(items: Sequence[WorkItem], seconds: float) -> dict[str, object]:
@@ -94,3 +96,40 @@ def test_an_app_without_heavy_packages_is_not_timed_on_import_app(tmp_path: Path
     # "import app" ran once, saw nothing to import, and was not run again.
     import_app = [c for c in engine.calls if "find_spec" in " ".join(c.command or [])]
     assert len(import_app) == 1
+
+
+def test_a_resumed_build_group_goes_on_after_its_last_finished_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = ResultStore(tmp_path / "results").create_run(config={}, host={})
+    bases = [base_image("slim-trixie"), base_image("alpine", libc="musl")]
+    ctx = make_context(tmp_path, FakeEngine(), Config(cpuset="", rounds=3), bases)
+    ctx.run = run
+    plans = [BuildPlan("custom", b, tag=f"app:{b.variant}") for b in bases]
+    rounds_run: list[int] = []
+    stop_in_round: list[int] = [1]
+
+    def fake_run_benchmarks(
+        ctx: RunContext, items: Sequence[WorkItem], workdir: Path
+    ) -> tuple[Path | None, dict[str, Outcome]]:
+        if items[0].round in stop_in_round:
+            raise Stopped(signal.SIGTERM)  # the round in progress is lost, no other
+        rounds_run.append(items[0].round)
+        out = workdir / "bench.json"
+        out.write_text(json.dumps(_pytest_benchmark_json(items, 1.0)))
+        return out, {i.id: Outcome(i.id, "sha256:x") for i in items}
+
+    monkeypatch.setattr(builds, "run_benchmarks", fake_run_benchmarks)
+    with pytest.raises(Stopped):
+        builds._time_builds(ctx, plans, tmp_path / "work", [])
+    stop_in_round.clear()
+    builds._time_builds(ctx, plans, tmp_path / "work-2", [])
+    assert rounds_run == [0, 1, 2]
+    # Every variant has each round once: nothing measured twice, nothing lost.
+    loaded = [r for r in load_run_rows(run.dir) if r["group"] == "build"]
+    for base in bases:
+        assert sorted(r["round"] for r in loaded if r["variant"] == base.variant) == [0, 1, 2]
+    assert sorted(i.reference for i in ctx.images if i.role != "base") == [
+        "app:alpine",
+        "app:slim-trixie",
+    ]

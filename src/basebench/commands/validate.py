@@ -78,6 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        # Its two runs and cross-checks are one experiment: a part of it measured later
+        # would not be the A/A check it claims to be.
+        raise UserError("--resume is for `basebench run`; start `basebench validate` again")
     if args.work_factor <= 1.0 or args.startup_delay_ms <= 0 or args.build_delay_s <= 0:
         raise UserError(
             "--work-factor must be > 1, --startup-delay-ms and --build-delay-s > 0: known slowdowns"
