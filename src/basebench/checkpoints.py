@@ -161,7 +161,10 @@ def image_changes(
         then = str(labels.get("image_id", ""))
         now = image_id(reference)
         if now is None:
-            problems.append(f"base image {reference} is gone")
+            # One the run pulled itself may be pulled again (an interrupted pull round left
+            # it untagged); its id is compared once it is back.
+            if not labels.get("pulled_by_basebench"):
+                problems.append(f"base image {reference} is gone")
         elif then and now != then:
             problems.append(f"base image {reference} changed ({then[:19]} then, {now[:19]} now)")
     return problems

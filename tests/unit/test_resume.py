@@ -94,6 +94,9 @@ def test_a_base_image_that_is_gone_or_another_image_is_named() -> None:
         "base image basebench/local:3.13-alpine is gone",
         "base image basebench/local:3.13-trixie changed (sha256:ccc then, x now)",
     ]
+    # A base the run pulled itself may be gone (a pull round untags it): pulled again later.
+    pulled = {"python:3.13-alpine": {"image_id": "sha256:aaa", "pulled_by_basebench": True}}
+    assert image_changes(pulled, now.get) == []
 
 
 class _InspectingEngine(FakeEngine):
@@ -220,3 +223,19 @@ def test_a_resumed_runtime_group_gets_its_jobs_and_pyperf_files_back(tmp_path: P
 def test_an_install_outcome_survives_its_checkpoint() -> None:
     outcome = Outcome("sdist", [1.0, 2.0], [0.5], 3.0, deps=("gcc", "libffi-dev"))
     assert outcome_from_dict(json.loads(json.dumps(asdict(outcome)))) == outcome
+
+
+def test_resumed_bases_must_be_the_images_measured_before() -> None:
+    from basebench.commands.run import _as_recorded
+
+    pulled = base_image("alpine", libc="musl")
+    recorded = {pulled.reference: {"image_id": pulled.image_id, "pulled_by_basebench": True}}
+    _as_recorded([pulled], recorded)
+    assert pulled.pulled  # still the run's own to pull again, not a user's image
+    with pytest.raises(UserError, match="changed"):
+        _as_recorded(
+            [base_image("alpine", libc="musl")],
+            {pulled.reference: {"image_id": "sha256:other"}},
+        )
+    with pytest.raises(UserError, match="is new"):
+        _as_recorded([base_image("trixie")], recorded)

@@ -338,12 +338,16 @@ def _measure_into(
     status = "interrupted"  # what run.json says if Ctrl-C or a crash ends the run early
     ctx: RunContext | None = None
     try:
+        recorded = run_.meta().get("images") or {}
+        resuming = source is not None
         if source is None:
             source, why = _base_source(console, engine, config, catalogue)
             run_.update_meta(base_source=source, base_source_reason=why)
         bases, base_failures = _bases(console, engine, config, catalogue, source, plan.cells)
         failures += base_failures
         bases = plan.shape_bases(bases)
+        if resuming and recorded:  # (stopped before any base was had: nothing to compare)
+            _as_recorded(bases, recorded)
         # A second name for one image (validate's twins) adds no image.
         run_.update_meta(images={b.reference: b.metadata() for b in bases if not b.alias_of})
         if not bases:
@@ -377,6 +381,22 @@ def _measure_into(
         unique = {tuple(f.as_dict().values()): f.as_dict() for f in failures}
         finish_run(run_, status=status, failures=list(unique.values()))
     return run_, failures
+
+
+def _as_recorded(bases: list[BaseImage], recorded: dict[str, Any]) -> None:
+    """Resumed: the bases must be the images the run measured before its interruption (a
+    base it had pulled was pulled again, a local one may have been rebuilt)."""
+    changed = image_changes(
+        {b.reference: recorded[b.reference] for b in bases if b.reference in recorded},
+        {b.reference: b.image_id for b in bases}.get,
+    )
+    changed += [f"base image {b.reference} is new" for b in bases if b.reference not in recorded]
+    if changed:
+        raise UserError(f"cannot resume: {'; '.join(changed)} since the run was interrupted")
+    for base in bases:
+        # An image the run pulled before its interruption is here now, but it is still the
+        # run's own to pull again (not a user's).
+        base.pulled = base.pulled or bool(recorded[base.reference].get("pulled_by_basebench"))
 
 
 def _base_source(

@@ -14,6 +14,8 @@ how many the engine already had, so a pull that was not cold says so.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from basebench.bases import BaseImage
 from basebench.engine import PullResult
 from basebench.measure._context import RunContext
@@ -37,9 +39,12 @@ def measure(ctx: RunContext) -> None:
     if not bases:
         ctx.say("pull: no base image this run pulled from a registry; nothing to measure")
         return
-    results: dict[str, list[PullResult]] = {b.reference: [] for b in bases}
+    checkpoints = ctx.checkpoints("pull")
+    resumed = checkpoints.resume_from()
+    saved = resumed.state.get("results", {})
+    results = {b.reference: [PullResult(**r) for r in saved.get(b.reference, [])] for b in bases}
     rounds = ctx.config.rounds
-    for round_ in range(rounds):
+    for round_ in range(resumed.done, rounds):
         for index, base in enumerate(bases, 1):  # interleaved: a noisy minute hits all alike
             what = f"{ctx.label(base)} round {round_ + 1}/{rounds}"
             with ctx.step("pull", what, index, len(bases)):
@@ -47,6 +52,8 @@ def measure(ctx: RunContext) -> None:
                     results[base.reference].append(_pull_again(ctx, base))
                 except Exception as exc:  # one registry hiccup must not cost the others
                     ctx.fail("pull", what, exc)
+        state = {ref: [asdict(r) for r in pulls] for ref, pulls in results.items()}
+        checkpoints.save(round_ + 1, rounds, {"results": state})
     for base in bases:
         if results[base.reference]:
             rows = _rows(ctx, base, results[base.reference])
