@@ -109,8 +109,13 @@ class GroupCheckpoints:
         return self.last() or Checkpoint(0, 0, {})
 
     def finish(self) -> None:
+        """The group wrote its results: say so. The file copies kept with the last round go
+        (the results hold all of it); the round checkpoints stay, as the record of the rounds."""
         if not self.finished:
             atomic_write_json(self.dir / FINISHED_FILE, {"group": self.group})
+        last = self.last()
+        if last is not None:
+            shutil.rmtree(self.round_path(last.done).with_suffix(""), ignore_errors=True)
 
     @property
     def finished(self) -> bool:

@@ -8,6 +8,8 @@ Layout of ``results/<run-id>/``::
                               install outcomes, HTTP load...), and
                               ``basebench.resolved/1`` (the install group's resolved set of a
                               team's requirements per base, read by load_resolved)
+    rounds/<group>/           each group's state after each finished round (see
+                              basebench.checkpoints; what ``run --resume`` goes on from)
     logs/                     build logs (not committed)
     report/                   written by ``basebench report``
 

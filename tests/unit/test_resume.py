@@ -74,6 +74,10 @@ def test_files_saved_with_a_round_are_kept_for_the_last_round_only(tmp_path: Pat
     # Round 1's copy was a prefix of round 2's: gone; its checkpoint stays.
     assert not checkpoints.round_path(1).with_suffix("").exists()
     assert checkpoints.round_path(1).is_file()
+    # Once the group wrote its results, the copies have no use left.
+    checkpoints.finish()
+    assert not checkpoints.round_path(2).with_suffix("").exists()
+    assert checkpoints.round_path(2).is_file()
 
 
 def test_a_changed_configuration_is_named_field_by_field() -> None:
