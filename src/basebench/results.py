@@ -185,6 +185,10 @@ class Run:
         self.run_id = directory.name
         self.measurements_dir = directory / "measurements"
         self.logs_dir = directory / "logs"
+        #: Reopened by ``run --resume``: a result whose file the interrupted attempt wrote
+        #: already (a signal between a group's last write and its finish mark) is kept, not
+        #: written a second time (see :meth:`written`).
+        self.resumed = False
 
     @property
     def meta_path(self) -> Path:
@@ -207,11 +211,21 @@ class Run:
         meta["resumed"] = [*(meta.get("resumed") or []), now()]
         meta.update(status="running", finished=None)
         atomic_write_json(self.meta_path, meta, overwrite=True)
+        self.resumed = True
+
+    def written(self, stem: str, suffix: str = ".json") -> Path | None:
+        """In a resumed run, the file an earlier attempt wrote under ``stem``; else None.
+
+        Each result of a run has a stem of its own (an image's sizes, a series' pyperf file,
+        a build round), so one already there is the same result, measured before the signal.
+        """
+        path = self.measurements_dir / f"{_safe_stem(stem)}{suffix}"
+        return path if self.resumed and path.is_file() else None
 
     def unique_path(self, stem: str, suffix: str = ".json") -> Path:
         """A measurements/ path that does not exist yet (stem, stem-2, stem-3...)."""
         self.measurements_dir.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
+        safe = _safe_stem(stem)
         path = self.measurements_dir / f"{safe}{suffix}"
         n = 2
         while path.exists():
@@ -219,14 +233,18 @@ class Run:
             n += 1
         return path
 
-    def write_measurements(self, stem: str, measurements: Iterable[Measurement]) -> Path:
+    def write_measurements(
+        self, stem: str, measurements: Iterable[Measurement], *, every_attempt: bool = False
+    ) -> Path:
+        """``every_attempt``: each attempt of a resumed run writes its own (host probes)."""
         rows = [m.as_dict() for m in measurements]
         payload = {"format": MEASUREMENTS_FORMAT, "run": self.run_id, "rows": rows}
-        return atomic_write_json(self.unique_path(stem), payload)
+        earlier = None if every_attempt else self.written(stem)
+        return earlier or atomic_write_json(self.unique_path(stem), payload)
 
     def write_resolved(self, stem: str, sets: Iterable[Mapping[str, Any]]) -> Path:
         payload = {"format": RESOLVED_FORMAT, "run": self.run_id, "sets": list(sets)}
-        return atomic_write_json(self.unique_path(stem), payload)
+        return self.written(stem) or atomic_write_json(self.unique_path(stem), payload)
 
     def add_pyperf_file(self, source: Path, stem: str, tags: Tags) -> Path:
         """Copy a pyperf JSON into the run with the tags added as pyperf metadata.
@@ -236,6 +254,9 @@ class Run:
         """
         import pyperf
 
+        earlier = self.written(stem)
+        if earlier:
+            return earlier
         suite = pyperf.BenchmarkSuite.load(str(source))
         metadata = {f"{PYPERF_TAG_PREFIX}{k}": v for k, v in tags.as_dict().items() if v}
         for bench in suite.get_benchmarks():
@@ -249,7 +270,11 @@ class Run:
 
     def add_pytest_benchmark_file(self, source: Path, stem: str) -> Path:
         """Adopt a pytest-benchmark JSON (tags are in each benchmark's extra_info)."""
-        return atomic_write_bytes(self.unique_path(stem), source.read_bytes())
+        return self.written(stem) or atomic_write_bytes(self.unique_path(stem), source.read_bytes())
+
+
+def _safe_stem(stem: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
 
 
 class ResultStore:

@@ -24,7 +24,7 @@ from basebench.errors import UserError
 from basebench.measure import runtime, startup
 from basebench.measure.installs import Outcome, outcome_from_dict
 from basebench.report.build import run_status
-from basebench.results import ResultExists, ResultStore, read_run_meta
+from basebench.results import Measurement, ResultExists, ResultStore, Tags, read_run_meta
 from basebench.stopping import Stopped
 from basebench.variants import load_catalogue
 
@@ -243,3 +243,17 @@ def test_resumed_bases_must_be_the_images_measured_before() -> None:
         )
     with pytest.raises(UserError, match="is new"):
         _as_recorded([base_image("trixie")], recorded)
+
+
+def test_a_resumed_run_keeps_a_result_written_before_the_signal(tmp_path: Path) -> None:
+    run = ResultStore(tmp_path).create_run(config={}, host={})
+    rows = [Measurement("startup", "pass", "wall_time", "s", [0.5], Tags(variant="alpine"))]
+    first = run.write_measurements("startup-base-alpine", rows)
+    run.reopen()  # as --resume does: the group's results are written again after the signal
+    again = [Measurement("startup", "pass", "wall_time", "s", [0.9], Tags(variant="alpine"))]
+    assert run.write_measurements("startup-base-alpine", again) == first
+    assert json.loads(first.read_text())["rows"][0]["values"] == [0.5]
+    # Host probes describe each attempt: a file of their own.
+    probes = run.write_measurements("calibration", rows, every_attempt=True)
+    assert run.write_measurements("calibration", again, every_attempt=True) != probes
+    assert len(list(run.measurements_dir.glob("*.json"))) == 3

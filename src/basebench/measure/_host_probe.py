@@ -197,4 +197,5 @@ class HostProbe:
     def write(self, run: Run) -> None:
         """Into the run's measurements (once, at the end; a no-op when nothing was probed)."""
         if self.times:
-            run.write_measurements(HOST_PROBE_GROUP, self.measurements())
+            # A resumed run's probes describe its own attempt: a file of their own.
+            run.write_measurements(HOST_PROBE_GROUP, self.measurements(), every_attempt=True)

@@ -224,7 +224,8 @@ def _time_builds(
                 )
                 failed_logs[p.id] = outcome.log if outcome else ""
         if bench_json is not None:
-            ctx.run.add_pytest_benchmark_file(bench_json, "build")
+            # A stem per round: a resumed run keeps a round adopted before the signal.
+            ctx.run.add_pytest_benchmark_file(bench_json, f"build-round-{r + 1}")
         state = {"failed": failed, "failed_logs": failed_logs, "built": sorted(built)}
         checkpoints.save(r + 1, rounds, state)
     for p in plans:
