@@ -27,6 +27,7 @@ import requests.exceptions
 from docker.models.containers import Container
 from docker.utils import parse_repository_tag
 
+from basebench import stopping
 from basebench.errors import (
     BuildFailed,
     EngineLost,
@@ -811,15 +812,22 @@ class Engine:
         what = f"container of {image} ({' '.join(command)[:80]})"
         start = time.perf_counter()
         with self.failures_of(what):
-            container = self.client.containers.create(image, list(command), **kwargs)
+            container: Container | None = None
             try:
+                # A stop during the create would leave a container whose id nobody has: it
+                # lands once the create returned, and the container is removed below.
+                with stopping.deferred():
+                    container = self.client.containers.create(image, list(command), **kwargs)
                 container.start()
                 code, killed = self._wait(container, timeout_s)
                 seconds = time.perf_counter() - start
                 output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
             finally:
-                with suppress(docker.errors.DockerException, requests.exceptions.RequestException):
-                    container.remove(force=True)
+                if container is not None:
+                    with suppress(
+                        docker.errors.DockerException, requests.exceptions.RequestException
+                    ):
+                        container.remove(force=True)
         result = RunResult(code, output, seconds, killed)
         if code != 0 or killed:
             result.log_path = str(self._container_log(kind, what, result))
@@ -885,10 +893,18 @@ class Engine:
             kwargs["hostname"] = hostname
         if user:
             kwargs["user"] = user
+        container: Container | None = None
         with self.failures_of(f"server container of {image}"):
-            container: Container = self.client.containers.run(
-                image, list(command) if command else None, detach=True, name=name, **kwargs
-            )
+            try:
+                with stopping.deferred():  # (see run): a stop lands once the container is known
+                    container = self.client.containers.run(
+                        image, list(command) if command else None, detach=True, name=name, **kwargs
+                    )
+            except KeyboardInterrupt:
+                if container is not None:  # the caller never gets it to stop
+                    container.remove(force=True)
+                raise
+        assert container is not None
         return container
 
     def create_volume(self, name: str, *, kind: str = "workload") -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -63,6 +64,36 @@ def graceful() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """A signal that arrives inside the block stops the run at its end instead of within it.
+
+    For a few statements that must not be cut in two: a container the engine creates while
+    the signal lands would exist with no one knowing its id, and no cleanup could remove it.
+    Outside the main thread (where handlers cannot be set) the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in HANDLED}
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        arrived.append(signum)
+
+    for signum in HANDLED:
+        signal.signal(signum, note)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if arrived:
+            # Delivered again, now to the handler that was in place (Stopped, or ignored
+            # when the run is stopping already).
+            signal.raise_signal(arrived[0])
 
 
 def exit_code(exc: KeyboardInterrupt) -> int:

@@ -7,6 +7,7 @@ resume is refused, and that a resumed group measures only the rounds it had not 
 from __future__ import annotations
 
 import json
+import os
 import signal
 from dataclasses import asdict
 from pathlib import Path
@@ -257,3 +258,17 @@ def test_a_resumed_run_keeps_a_result_written_before_the_signal(tmp_path: Path) 
     probes = run.write_measurements("calibration", rows, every_attempt=True)
     assert run.write_measurements("calibration", again, every_attempt=True) != probes
     assert len(list(run.measurements_dir.glob("*.json"))) == 3
+
+
+def test_a_signal_inside_a_deferred_block_stops_the_run_at_its_end() -> None:
+    from basebench import stopping
+
+    steps: list[str] = []
+    with stopping.graceful():
+        with pytest.raises(Stopped) as stopped, stopping.deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            steps.append("the block went on")  # a container create is not cut in two
+        assert stopped.value.signum == signal.SIGTERM
+        with stopping.deferred():
+            steps.append("no signal, no stop")
+    assert steps == ["the block went on", "no signal, no stop"]
