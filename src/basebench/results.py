@@ -204,10 +204,12 @@ class Run:
 
     def reopen(self) -> None:
         """Mark a stopped run as running again (``basebench run --resume``): what stopped it
-        moves to "interruptions", and finish_run marks it finished when the rest is done."""
+        (run.json's "interrupted" or "engine_lost") moves to "interruptions", and finish_run
+        marks it finished when the rest is done."""
         meta = self.meta()
-        stop = meta.pop("interrupted", None)
-        meta["interruptions"] = [*(meta.get("interruptions") or []), *([stop] if stop else [])]
+        # A signal, or an engine that went away: either is what stopped it.
+        stops = [s for s in (meta.pop("interrupted", None), meta.pop("engine_lost", None)) if s]
+        meta["interruptions"] = [*(meta.get("interruptions") or []), *stops]
         meta["resumed"] = [*(meta.get("resumed") or []), now()]
         meta.update(status="running", finished=None)
         atomic_write_json(self.meta_path, meta, overwrite=True)

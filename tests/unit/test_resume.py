@@ -272,3 +272,18 @@ def test_a_signal_inside_a_deferred_block_stops_the_run_at_its_end() -> None:
         with stopping.deferred():
             steps.append("no signal, no stop")
     assert steps == ["the block went on", "no signal, no stop"]
+
+
+def test_a_run_whose_engine_went_away_can_be_resumed_and_says_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    images = {"basebench/local:3.13-slim-trixie": "sha256:bbb"}
+    meta = {**_interrupted_meta(Config(rounds=3), images), "status": "engine lost"}
+    refuse_resume(meta, Config(rounds=3), _InspectingEngine(images))  # not refused
+    lost = {"at": "t", "step": "runtime", "message": "gone", "missing": ["runtime: not measured"]}
+    said = run_status({**meta, "engine_lost": lost})
+    assert "missing runtime: not measured" in said
+    run = ResultStore(tmp_path).create_run(config={}, host={})
+    run.update_meta(status="engine lost", finished="t", engine_lost=lost)
+    run.reopen()
+    assert read_run_meta(run.dir)["interruptions"] == [lost]

@@ -297,7 +297,7 @@ def resume_run(
 def refuse_resume(meta: dict[str, Any], config: Config, engine: Engine) -> None:
     """Exit 2 with one line when ``meta``'s run cannot be resumed as it is asked."""
     run_id = meta.get("run_id", "?")
-    if meta.get("finished") and meta.get("status") != "interrupted":
+    if meta.get("finished") and str(meta.get("status", "")).startswith("finished"):
         raise UserError(f"run {run_id} is {meta.get('status')}: nothing to resume")
     problems = config_changes(meta.get("config") or {}, config.as_dict())
     problems += image_changes(meta.get("images") or {}, lambda ref: _image_id(engine, ref))
@@ -372,7 +372,10 @@ def _measure_into(
     except EngineLost as exc:
         status = "engine lost"
         step = ctx.progress.current if ctx is not None else "base images"
-        run_.update_meta(engine_lost={"at": now(), "step": step, "message": str(exc)})
+        left = missing(run_.dir, _groups_of(config, plan.cells), _cell_labels(config, plan.cells))
+        run_.update_meta(
+            engine_lost={"at": now(), "step": step, "message": str(exc), "missing": left}
+        )
         raise EngineLost(f"{exc}; the run ended there, what it measured is in {run_.dir}") from None
     finally:
         if ctx is not None:

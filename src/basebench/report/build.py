@@ -490,6 +490,9 @@ def run_status(meta: Mapping[str, Any]) -> str:
         whats = ", ".join(str(f.get("what", "?")) for f in failures[:3])
         more = f" and {len(failures) - 3} more" if len(failures) > 3 else ""
         status = f"**{status}**: {len(failures)} failure(s) ({whats}{more})"
+    lost = meta.get("engine_lost")
+    if isinstance(lost, Mapping) and lost.get("missing") is not None:
+        status += f"; {_missing_text(lost['missing'])}"
     resumes = len(meta.get("interruptions") or [])
     if resumes and not isinstance(stop, Mapping):
         status += f" (resumed after {resumes} interruption{'s' if resumes > 1 else ''})"
