@@ -27,8 +27,10 @@ ARG PYTHON_SRC_PACKAGE
 ARG PYTHON_SRC_VERSION
 ARG PYTHON_SRC_SUITE
 ARG PYTHON_ORIG_SHA256
-RUN --mount=type=bind,source=fetch-python-source.sh,target=/tmp/bb/fetch-python-source.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=fetch-python-source.sh,target=/tmp/bb/fetch-python-source.sh \
     --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	sh /tmp/bb/fetch-python-source.sh
 
 ############################################################################
@@ -40,7 +42,9 @@ FROM ${ROOTFS} AS full
 # in bookworm and trixie. `apt-get clean` + `rm -rf lists` (bookworm's apt has
 # no dist-clean) drops the .debs and pkgcache.bin too: the official Debian
 # images get that from their docker-clean apt config, a debootstrap tree does not.
-RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	set -eux; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	sh /tmp/bb/apt-sources.sh update; \
@@ -76,7 +80,9 @@ CMD ["python3"]
 # slim-builder: the official slim image's build dependencies, CPython built
 # the same way (plus --strip-all), and the list of runtime packages it needs.
 FROM ${ROOTFS} AS slim-builder
-RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	set -eux; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	sh /tmp/bb/apt-sources.sh update; \
@@ -102,9 +108,11 @@ RUN --mount=type=bind,from=source,source=/usr/src/python,target=/usr/src/python,
 # debuerreotype's "slimify" does) + runtime libraries found by slim-builder +
 # ca-certificates netbase tzdata. No compiler, no -dev packages.
 FROM ${ROOTFS} AS slim-base
-RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
     --mount=type=bind,source=slimify.sh,target=/tmp/bb/slimify.sh \
     --mount=type=bind,from=slim-builder,source=/usr/local/share/basebench/runtime-packages.txt,target=/tmp/bb/runtime-packages.txt \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	set -eux; \
 	sh /tmp/bb/slimify.sh; \
 	export DEBIAN_FRONTEND=noninteractive; \

@@ -16,8 +16,10 @@ ARG PYTHON_SRC_PACKAGE
 ARG PYTHON_SRC_VERSION
 ARG PYTHON_SRC_SUITE
 ARG PYTHON_ORIG_SHA256
-RUN --mount=type=bind,source=fetch-python-source.sh,target=/tmp/bb/fetch-python-source.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=fetch-python-source.sh,target=/tmp/bb/fetch-python-source.sh \
     --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	sh /tmp/bb/fetch-python-source.sh
 
 ############################################################################
@@ -26,7 +28,9 @@ RUN --mount=type=bind,source=fetch-python-source.sh,target=/tmp/bb/fetch-python-
 # with the same compiler into /usr/local. Usable as an Alpine-like build stage:
 # `pip install` of an sdist compiles C extensions with the musl compiler.
 FROM ${ROOTFS} AS musl-builder
-RUN --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	set -eux; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	sh /tmp/bb/apt-sources.sh update; \
@@ -53,8 +57,10 @@ RUN set -eux; \
 ENV CC=/opt/musl/bin/x86_64-linux-musl-gcc \
     PKG_CONFIG_LIBDIR=/opt/musl/lib/pkgconfig
 # One RUN per library so a failure or a change only redoes that library.
-RUN --mount=type=bind,source=build-musl-deps.sh,target=/tmp/bb/build-musl-deps.sh \
+RUN --mount=type=secret,id=basebench_proxy \
+    --mount=type=bind,source=build-musl-deps.sh,target=/tmp/bb/build-musl-deps.sh \
     --mount=type=bind,source=apt-sources.sh,target=/tmp/bb/apt-sources.sh \
+	[ ! -f /run/secrets/basebench_proxy ] || . /run/secrets/basebench_proxy; \
 	sh /tmp/bb/build-musl-deps.sh fetch
 RUN --mount=type=bind,source=build-musl-deps.sh,target=/tmp/bb/build-musl-deps.sh \
 	sh /tmp/bb/build-musl-deps.sh zlib bzip2 xz libffi
