@@ -321,3 +321,11 @@ def test_images_list_shows_each_bases_bootstrap_time() -> None:
     assert _bootstrap_time({"org.basebench.build_seconds": "1234.5"}) == "20:34"
     assert _bootstrap_time({"org.basebench.build_seconds": "oops"}) == "-"
     assert _bootstrap_time({}) == "-"
+
+
+def test_a_bootstrap_that_reused_every_stage_shows_no_time() -> None:
+    builds = {"slim-trixie": ("glibc", "none", "official", 1.0)}
+    meta = _meta(builds, opt_level="none")
+    meta["images"]["basebench/local:3.13-slim-trixie-none"]["build_seconds"] = "0.4"
+    table = next(b for b in compile_blocks([meta]) if isinstance(b, Table))
+    assert table.rows[0][4] == "– (reused an earlier build)"

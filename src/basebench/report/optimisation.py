@@ -95,6 +95,18 @@ def _official_level(catalogue: Catalogue, variant: str) -> str:
 
 # --- how the bases were compiled ----------------------------------------------------------
 
+#: No CPython compiles faster than this: a build that took less reused every stage of an
+#: earlier one (another tag of the same stand-in), so its own time says nothing.
+_LEAST_COMPILE_S = 30.0
+
+
+def _bootstrap_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < _LEAST_COMPILE_S:
+        return "– (reused an earlier build)"
+    return f"{seconds:,.0f} s"
+
 
 def compile_blocks(
     metas: Sequence[Mapping[str, Any]], catalogue: Catalogue | None = None
@@ -112,7 +124,7 @@ def compile_blocks(
         pinned = "@" in b.variant  # a level the run chose for a comparison, on purpose
         if official and official != b.opt_level and not pinned:
             differ.append(f"`{b.variant}` (built {b.opt_level}, official {official})")
-        seconds = f"{b.build_seconds:,.0f} s" if b.build_seconds is not None else "–"
+        seconds = _bootstrap_text(b.build_seconds)
         rows.append(
             [
                 f"{b.python}-{b.variant}",
