@@ -99,6 +99,12 @@ def test_build_phase_lines_name_phase_estimate_and_log(tmp_path: Path) -> None:
     text = again.console.export_text()
     assert "build-python.sh musl · make · estimate 2:19" in text
     assert "[musl 2/2]" not in text  # 3.6 s last time
+    # A recipe edit that changes a step's RUN line (a new mount) keeps its estimates.
+    edited = _progress(tmp_path)
+    watch = BuildProgress(edited, "local-3.13-musl-none", log)
+    for line in RECORDED.read_text().splitlines():
+        watch.line(line.replace("RUN --mount=", "RUN --mount=type=secret,id=x --mount=", 1))
+    assert "build-python.sh musl · make · estimate 2:19" in edited.console.export_text()
 
 
 def test_a_build_estimate_is_kept_only_for_a_build_that_ran_cold(tmp_path: Path) -> None:

@@ -184,7 +184,9 @@ class BuildProgress:
         self.started: dict[tuple[str, str], float] = {}
 
     def key(self, event: PhaseEvent) -> str:
-        return f"build:{self.identity}|{event.step}|{event.phase}"
+        # The step as a person reads it, not its RUN line: an edit of a recipe's mounts or
+        # shell text keeps the step's estimate (the compile it times is the same work).
+        return f"build:{self.identity}|{step_label(event.step)}|{event.phase}"
 
     def served_from_cache(self) -> bool:
         """Did BuildKit's cache spare a step of work? (A base image's FROM reads "CACHED"
