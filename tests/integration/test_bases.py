@@ -73,6 +73,7 @@ def test_pip_installs_a_wheel_from_pypi_over_https(engine: Engine, base: BaseIma
             "pip install --no-cache-dir --only-binary=:all: six "
             "&& python -c 'import six; print(six.__version__)'",
         ],
+        network="index",  # a container reaches the package index only when it asks to
     )
     assert result.exit_code == 0, result.output[-2000:]
 
