@@ -58,6 +58,11 @@ class Build:
     def same_flags_twin(self) -> bool:
         return self.libc == "musl" and self.flags == "debian"
 
+    @property
+    def catalogue(self) -> str:
+        """The variant's name in the catalogue (without a pinned ``@LEVEL``)."""
+        return self.variant.partition("@")[0]
+
 
 def level_words(level: str) -> str:
     return f"{level} ({_LEVEL_WORDS[level]})" if level in _LEVEL_WORDS else level or "?"
@@ -121,7 +126,7 @@ def compile_blocks(
     differ = []
     for b in sorted(local, key=lambda b: (version_key(b.python), b.variant)):
         official = "" if b.same_flags_twin else _official_level(catalogue, b.variant)
-        pinned = "@" in b.variant  # a level the run chose for a comparison, on purpose
+        pinned = b.catalogue != b.variant  # a level the run chose for a comparison, on purpose
         if official and official != b.opt_level and not pinned:
             differ.append(f"`{b.variant}` (built {b.opt_level}, official {official})")
         seconds = _bootstrap_text(b.build_seconds)
@@ -189,10 +194,9 @@ def _step(
 
 
 def _pick(builds: Sequence[Build], **wanted: Any) -> Build | None:
-    """The first build whose fields equal ``wanted`` (``catalogue``: its name before ``@``)."""
+    """The first build whose attributes equal ``wanted``."""
     for b in builds:
-        fields = {"catalogue": b.variant.partition("@")[0], **vars(b)}
-        if all(fields[k] == v for k, v in wanted.items()):
+        if all(getattr(b, k) == v for k, v in wanted.items()):
             return b
     return None
 
@@ -310,6 +314,7 @@ def gap_blocks(
 ) -> list[Block]:
     """The "Where the musl gap comes from" section; nothing when the run cannot split it."""
     blocks: list[Block] = []
+    made = builds(metas)
     for python, steps in gap_steps(frame, configs, metas).items():
         *parts, gap = steps
         product = math.prod(s.interval.estimate for s in parts)
@@ -342,16 +347,14 @@ def gap_blocks(
             ),
             Para(_dominant_sentence(parts, gap)),
         ]
-        blocks += _missing_step(parts, gap, metas)
+        mine = {v: b for (p, v), b in made.items() if p == python}
+        blocks += _missing_step(parts, gap, mine)
     return blocks
 
 
-def _missing_step(
-    parts: Sequence[Step], gap: Step, metas: Sequence[Mapping[str, Any]]
-) -> list[Block]:
+def _missing_step(parts: Sequence[Step], gap: Step, made: Mapping[str, Build]) -> list[Block]:
     """What the run would need to split a step that changes two things at once, or to see the
     optimisation step the official images have."""
-    made = {b.variant: b for b in builds(metas).values()}
     shipped, base = made[gap.num], made[gap.den]
     names = {s.name for s in parts}
     if "libc and optimisation together" in names:
