@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from basebench._toml import read_toml
+from basebench.budget import parse_duration
 from basebench.errors import ConfigError
 from basebench.groups import GROUP_NAMES
 from basebench.limits import Limits
@@ -30,7 +31,7 @@ from basebench.variants import (
 
 #: The recommendation's rules (report/recommend.py says what each does); the first is the default.
 PREFERENCES = ("balanced", "size", "build", "runtime")
-PYPERF_MODES = ("fast", "default", "rigorous")
+PYPERF_MODES = ("quick", "fast", "default", "rigorous")
 #: Where values given as flags come from (``where`` then names the flag).
 COMMAND_LINE = "command line"
 
@@ -53,6 +54,12 @@ class Config:
     mem_limit: str = "4g"
     pids_limit: int = 512
     rounds: int = 1
+    #: A time budget ("15m", "1h30m"; "" = none): each group's rounds are then decided as the
+    #: run goes (basebench.budget), and ``rounds``/``startup_rounds`` are not used.
+    time_budget: str = ""
+    #: Under a budget: the relative 95 % half-width of a ratio at which a group stops adding
+    #: rounds beyond those a test needs (basebench.budget, rule 3).
+    precision: float = 0.05
     pyperf_mode: str = "fast"
     startup_rounds: int = 15
     packages: str = "benchmarks/packages.txt"
@@ -277,6 +284,16 @@ def validate(
             )
     if config.rounds < 1:
         problems.add(f"{where('rounds')} {config.rounds}: rounds must be at least 1")
+    if config.time_budget.strip().lower() in ("none", "0"):
+        config.time_budget = ""
+    if config.time_budget:
+        with problems.collecting(f"{where('time_budget')}: "):
+            parse_duration(config.time_budget)
+    if not 0 < config.precision < 1:
+        problems.add(
+            f"{where('precision')} {config.precision}: a relative half-width between 0 and 1 "
+            "(0.05 = ±5 %)"
+        )
     if config.workloads:
         known_workloads = [w.name for w in load_manifest()]
         unknown = [name for name in config.workloads if name not in known_workloads]

@@ -38,6 +38,13 @@ class Group:
     #: ``module:function`` called instead of ``measure`` when a resumed run had finished the
     #: group before its interruption: restores what later groups use of it ("" = nothing).
     restore: str = ""
+    #: ``module:function`` called as ``function(config) -> RoundRange``: the rounds the group
+    #: runs, and under a time budget its least, wanted and most ("" = one pass, no rounds).
+    rounds: str = ""
+    #: Under a time budget, before this machine has run the group once: a first guess of its
+    #: one-off seconds and of one round's, per base image (the quick profile on a 2-core
+    #: machine: 4 strategies, 10 packages, 12 workloads x 2 allocators).
+    guess_per_base: tuple[float, float] = (0.0, 0.0)
 
 
 #: Names of the host probes (their stored metrics are in :mod:`basebench.results`).
@@ -55,6 +62,7 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:pull",
         report_rank=6,
         host_probe=CPU_PROBE,
+        guess_per_base=(0.0, 20.0),
     ),
     Group(
         "build",
@@ -64,6 +72,8 @@ GROUPS: tuple[Group, ...] = (
         host_probe=CPU_PROBE,
         # Size, start-up and HTTP measure the app images the builds made.
         restore="basebench.measure.builds:restore",
+        rounds="basebench.measure.builds:round_range",
+        guess_per_base=(0.0, 90.0),
     ),
     Group(
         "install",
@@ -73,6 +83,8 @@ GROUPS: tuple[Group, ...] = (
         host_probe=CPU_PROBE,
         # A team's requirements installed as one set (basebench.measure.install_set).
         also_writes=("install_set",),
+        rounds="basebench.measure.installs:round_range",
+        guess_per_base=(55.0, 80.0),
     ),
     Group(
         "size",
@@ -80,6 +92,7 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:size",
         report_rank=3,
         host_probe="",
+        guess_per_base=(60.0, 0.0),
     ),
     Group(
         "startup",
@@ -87,6 +100,8 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:startup",
         report_rank=4,
         host_probe=CONTAINER_PROBE,
+        rounds="basebench.measure.startup:round_range",
+        guess_per_base=(0.0, 6.5),
     ),
     Group(
         "runtime",
@@ -94,6 +109,8 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:runtime",
         report_rank=2,
         host_probe=CPU_PROBE,
+        rounds="basebench.measure.runtime:round_range",
+        guess_per_base=(20.0, 30.0),
     ),
     Group(
         "http",
@@ -101,6 +118,7 @@ GROUPS: tuple[Group, ...] = (
         "basebench.report.sections:http",
         report_rank=5,
         host_probe=CPU_PROBE,
+        guess_per_base=(30.0, 60.0),
     ),
 )
 

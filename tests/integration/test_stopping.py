@@ -25,8 +25,8 @@ from basebench.engine import Engine
 from basebench.labels import RUN
 from basebench.paths import CONFIG_FILE
 from basebench.variants import load_catalogue
+from integration.cli_runs import PYTHON, child_environment, slim_run
 
-PYTHON = "3.13"
 #: The whole run must stop within this after the signal (containers removed, run.json written).
 STOP_WITHIN_S = 90.0
 
@@ -34,25 +34,12 @@ STOP_WITHIN_S = 90.0
 def _start(
     tmp_path: Path, *args: str, environment: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "basebench.cli",
-        "run",
-        "--python",
-        PYTHON,
-        "--variant",
-        "slim-trixie",
-        "--base-source",
-        "local",
-        "--results",
-        str(tmp_path / "results"),
-        "--no-report",
-        *args,
-    ]
-    env = {**os.environ, "COLUMNS": "200", **(environment or {})}
     return subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        slim_run(tmp_path / "results", *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=child_environment(environment),
     )
 
 

@@ -18,9 +18,10 @@ def test_shipped_profiles_load_and_validate():
 def test_quick_profile_values():
     config = load_config("quick")
     assert config.profile == "quick"
-    assert config.pyperf_mode == "fast"
+    assert config.pyperf_mode == "quick"
     assert config.rounds == 1
-    assert config.allocators == ["pymalloc", "mimalloc"]
+    assert config.allocators == ["pymalloc"]
+    assert config.time_budget == "15m"
 
 
 def test_command_line_overrides_profile():

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from basebench import lock
 from basebench.bases import BaseImage, ensure_base, resolve_base_source
+from basebench.budget import Budget, CostEstimates, GroupCost, cost_signature, parse_duration
 from basebench.checkpoints import config_changes, image_changes, missing
 from basebench.config import PREFERENCES, PYPERF_MODES, Config, load_config
 from basebench.engine import Engine
@@ -51,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", dest="baseline_variant", help="variant ratios refer to")
     parser.add_argument("--prefer", choices=PREFERENCES, help="the recommendation's rule")
     parser.add_argument("--rounds", type=int, help="rounds of timed builds")
+    parser.add_argument(
+        "--time-budget",
+        metavar="DURATION",
+        help="e.g. 15m or 1h: decide each group's rounds to fit (quick's default 15m; 'none' "
+        "for the configured rounds); the report says what each group got and why",
+    )
     parser.add_argument("--pyperf-mode", choices=PYPERF_MODES)
     parser.add_argument("--cpuset", help="CPUs for in-container timings, e.g. 1 or 0-1")
     parser.add_argument(
@@ -118,6 +125,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "baseline_variant",
         "prefer",
         "rounds",
+        "time_budget",
         "pyperf_mode",
         "cpuset",
         "cpus",
@@ -188,6 +196,10 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
                 with ctx.only(in_shard):
                     load(group.restore)(ctx)
             continue
+        if ctx.budget is not None and not ctx.budget.admits(group.name):
+            ctx.say(f"[yellow]{group.name}[/yellow]: {ctx.budget.groups[group.name].stopped}")
+            ctx.run.update_meta(budget=ctx.budget.as_dict())
+            continue
         ctx.ledger.group = group.name
         before = set(ctx.run.measurements_dir.glob("*.json"))
         start = time.perf_counter()
@@ -204,6 +216,9 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
             timed = timed_seconds(set(ctx.run.measurements_dir.glob("*.json")) - before)
             harness[group.name] = accounting(wall, timed, ctx.ledger.untimed.get(group.name, {}))
             ctx.run.update_meta(harness=harness)
+            if ctx.budget is not None:
+                ctx.budget.group_done(group.name, wall)
+                ctx.run.update_meta(budget=ctx.budget.as_dict())
         checkpoints.finish()
 
 
@@ -354,6 +369,13 @@ def _measure_into(
             raise UserError("no base image could be had; nothing to measure")
         ctx = RunContext(engine, run_, config, catalogue, bases, failures=failures, ledger=ledger)
         ctx.progress = progress
+        if config.time_budget:
+            # Counted from here: base images a first run has to build are not measuring.
+            ctx.budget = make_budget(config, bases, plan.cells)
+            ctx.say(
+                f"time budget {config.time_budget}: rounds decided as the run goes "
+                f"(see the report's Conditions); {ctx.budget.seconds:.0f} s from now"
+            )
         ctx.injections = dict(plan.injections)
         ctx.enable_container_probe()
         _measure(ctx, plan.cells)
@@ -384,6 +406,32 @@ def _measure_into(
         unique = {tuple(f.as_dict().values()): f.as_dict() for f in failures}
         finish_run(run_, status=status, failures=list(unique.values()))
     return run_, failures
+
+
+def make_budget(config: Config, bases: list[BaseImage], cells: list[Cell] | None) -> Budget:
+    """The run's time budget: its groups in the order they run, their least rounds, and
+    first guesses of their cost scaled to the number of base images."""
+    order = _groups_of(config, cells)
+    registry = {g.name: g for g in GROUPS}
+    least = {
+        name: load(registry[name].rounds)(config).least if registry[name].rounds else 1
+        for name in order
+    }
+    count = max(1, len(bases))
+    guess = {
+        name: GroupCost(
+            registry[name].guess_per_base[0] * count, registry[name].guess_per_base[1] * count
+        )
+        for name in order
+    }
+    return Budget(
+        parse_duration(config.time_budget),
+        order,
+        cost_signature(config.as_dict()),
+        least,
+        guess,
+        precision=config.precision,
+    )
 
 
 def _as_recorded(bases: list[BaseImage], recorded: dict[str, Any]) -> None:
@@ -524,7 +572,13 @@ def _conclude(
         from basebench.report import make_report
         from basebench.report.doc import markdown_table
 
+        start = time.perf_counter()
         report = make_report([run_.dir])
+        signature = (run_.meta().get("budget") or {}).get("signature")
+        if signature:  # the next budgeted run sets this much aside for its report
+            CostEstimates().record(
+                "report", str(signature), GroupCost(time.perf_counter() - start, 0.0)
+            )
         print(markdown_table(report.summary))
         console.print(f"report: {report.markdown}")
     for failure in failures:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 
 from basebench.bases import BaseImage
+from basebench.budget import Budget, RoundRange, Spread
 from basebench.checkpoints import GroupCheckpoints
 from basebench.config import Config
 from basebench.engine import Engine
@@ -99,6 +100,8 @@ class RunContext:
     host_probe: HostProbe = field(init=False)
     #: Where the untimed part of each group's wall time is known to go (harness overhead).
     ledger: Ledger = field(default_factory=Ledger)
+    #: ``--time-budget``: decides each group's rounds as it goes (None: the configuration's).
+    budget: Budget | None = None
 
     def __post_init__(self) -> None:
         self.host_probe = HostProbe(cpuset=self.config.cpuset)
@@ -171,6 +174,38 @@ class RunContext:
 
     def say(self, message: str) -> None:
         self.progress.say(message)
+
+    def rounds(
+        self, group: str, start: int, limits: RoundRange, spread: Spread | None = None
+    ) -> Iterator[int]:
+        """The 0-based rounds ``group`` runs from ``start``: the configuration's count, or as
+        many as the time budget decides (``spread``: its series so far, for the precision
+        rule; see :mod:`basebench.budget`)."""
+        if self.budget is None:
+            yield from range(start, limits.fixed)
+            return
+        try:
+            yield from self.budget.rounds(group, start, limits, spread)
+        finally:
+            entry = self.budget.groups[group]
+            self.say(
+                f"{group}: {entry.rounds} rounds under the time budget (no more: {entry.stopped})"
+            )
+
+    def round_total(self, limits: RoundRange, done: int) -> int:
+        """The rounds a group expects when it has done ``done`` (checkpoints, progress lines):
+        the configuration's, or under a budget the rounds a test needs (or more, once run)."""
+        if self.budget is None:
+            return limits.fixed
+        return max(done, limits.wanted)
+
+    def round_label(self, limits: RoundRange, r: int) -> str:
+        """``round 2/3``, or under a budget ``round 2 (3 wanted, at most 6)``."""
+        if self.budget is None:
+            return f"round {r + 1}/{limits.fixed}"
+        if limits.least == limits.most:
+            return f"round {r + 1}/{limits.most}"
+        return f"round {r + 1} ({limits.wanted} wanted, at most {limits.most}; budget)"
 
     @contextmanager
     def step(self, group: str, what: str, index: int = 0, total: int = 0) -> Iterator[None]:

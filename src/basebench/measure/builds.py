@@ -18,6 +18,7 @@ and path) and the run goes on.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from basebench.budget import RoundRange, repeated_rounds
+from basebench.config import Config
 from basebench.engine import StepTiming
 from basebench.errors import UserError
 from basebench.measure._app_image import (
@@ -194,14 +197,22 @@ def _time_builds(
     each failure (a build that failed is not tried again in later rounds). Each round's
     pytest-benchmark file is adopted when the round ends, with a checkpoint of what failed
     and what was built: a resumed run goes on after the last finished round."""
-    rounds = ctx.config.rounds
+    limits = round_range(ctx.config)
     checkpoints = ctx.checkpoints(GROUP)
     resumed = checkpoints.resume_from()
     failed: dict[str, str] = dict(resumed.state.get("failed", {}))
     # The build log of each failed plan, when it has one.
     failed_logs: dict[str, str] = dict(resumed.state.get("failed_logs", {}))
     built: set[str] = set(resumed.state.get("built", []))
-    for r in range(resumed.done, rounds):
+    # Each plan's build times so far (the time budget's precision rule reads them).
+    seconds: dict[str, list[float]] = {
+        k: list(v) for k, v in resumed.state.get("seconds", {}).items()
+    }
+
+    def spread() -> list[list[float]]:
+        return [seconds.get(p.id, []) for p in plans if p.id not in failed]
+
+    for r in ctx.rounds(GROUP, resumed.done, limits, spread):
         # One cold build of every plan per round, in an order rotated each round (ABC, BCA...):
         # the round is the unit of replication, and a slow minute of the host then falls on
         # every variant alike instead of on all the rounds of one of them.
@@ -212,8 +223,10 @@ def _time_builds(
         items = [replace(work_item(ctx, p), rounds=1, round=r) for p in order]
         round_dir = workdir / f"round-{r + 1}"
         round_dir.mkdir(parents=True, exist_ok=True)
-        with ctx.step(GROUP, f"round {r + 1}/{rounds}: {len(items)} cold builds"):
+        with ctx.step(GROUP, f"{ctx.round_label(limits, r)}: {len(items)} cold builds"):
             bench_json, outcomes = run_benchmarks(ctx, items, round_dir)
+        for plan_id, took in build_seconds(bench_json, order).items():
+            seconds.setdefault(plan_id, []).append(took)
         for p in order:
             outcome = outcomes.get(p.id)
             if outcome and outcome.image_id:
@@ -226,8 +239,13 @@ def _time_builds(
         if bench_json is not None:
             # A stem per round: a resumed run keeps a round adopted before the signal.
             ctx.run.add_pytest_benchmark_file(bench_json, f"build-round-{r + 1}")
-        state = {"failed": failed, "failed_logs": failed_logs, "built": sorted(built)}
-        checkpoints.save(r + 1, rounds, state)
+        state = {
+            "failed": failed,
+            "failed_logs": failed_logs,
+            "built": sorted(built),
+            "seconds": seconds,
+        }
+        checkpoints.save(r + 1, ctx.round_total(limits, r + 1), state)
     for p in plans:
         if p.id in failed:
             what = f"{p.strategy} on {ctx.label(p.base)}"
@@ -235,6 +253,28 @@ def _time_builds(
             rows.append(_tags_row(ctx, p, "failed", last_line(failed[p.id])))
         elif p.id in built:
             register_app_image(ctx, p)
+
+
+def round_range(config: Config) -> RoundRange:
+    """Cold builds: the configured rounds, or under a budget as :func:`repeated_rounds` says."""
+    return repeated_rounds(config.rounds)
+
+
+def build_seconds(bench_json: Path | None, plans: Sequence[BuildPlan]) -> dict[str, float]:
+    """Each plan's timed build in one round's pytest-benchmark file (plan id -> seconds)."""
+    if bench_json is None or not bench_json.is_file():
+        return {}
+    # By variant name, not image: validate's A/A twins are one image under two names.
+    by_key = {(p.strategy, p.base.python, p.base.variant): p.id for p in plans}
+    found: dict[str, float] = {}
+    for bench in json.loads(bench_json.read_text()).get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        key = (str(info.get("benchmark")), str(info.get("python")), str(info.get("variant")))
+        plan_id = by_key.get(key)
+        data = (bench.get("stats") or {}).get("data") or []
+        if plan_id and data:
+            found[plan_id] = float(data[-1])
+    return found
 
 
 def restore(ctx: RunContext) -> None:

@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from basebench.bases import BaseImage
+from basebench.budget import RoundRange, repeated_rounds
+from basebench.config import Config
 from basebench.engine import UNPRIVILEGED_USER, RunResult
 from basebench.errors import UserError
 from basebench.labels import GROUP as GROUP_LABEL
@@ -401,6 +403,7 @@ def measure(ctx: RunContext) -> None:
         from basebench.measure.install_set import WholeSet
 
         whole = WholeSet(ctx, specs, team_names(ctx), root / "set")
+    limits = round_range(ctx.config)
     checkpoints = ctx.checkpoints(GROUP)
     # Checkpoint 0 is the downloads; N the state after N timed rounds (--resume goes on).
     resumed = checkpoints.last()
@@ -415,9 +418,13 @@ def measure(ctx: RunContext) -> None:
             _download_all(ctx, base, specs, wheelhouses[base.reference], outcomes)
         if whole is not None:
             whole.download()
-        checkpoints.save(0, ctx.config.rounds, _state(outcomes, whole))
+        checkpoints.save(0, ctx.round_total(limits, 0), _state(outcomes, whole))
+
+    def spread() -> list[list[float]]:
+        return [o.wall for o in outcomes.values() if not o.failed and not o.skipped]
+
     # 2. Timed installs, interleaving the bases package by package.
-    for round_no in range(resumed.done if resumed else 0, ctx.config.rounds):
+    for round_no in ctx.rounds(GROUP, resumed.done if resumed else 0, limits, spread):
         for index, spec in enumerate(specs, 1):
             for base in ctx.bases:
                 outcome = outcomes[(base.reference, spec)]
@@ -430,7 +437,9 @@ def measure(ctx: RunContext) -> None:
                     ctx.say(f"install ({index}/{len(specs)}) {_describe(outcome, spec, ctx, base)}")
         if whole is not None:
             whole.install_round(round_no)
-        checkpoints.save(round_no + 1, ctx.config.rounds, _state(outcomes, whole))
+        checkpoints.save(
+            round_no + 1, ctx.round_total(limits, round_no + 1), _state(outcomes, whole)
+        )
     rows: list[Measurement] = []
     for base in ctx.bases:
         for spec in specs:
@@ -440,6 +449,11 @@ def measure(ctx: RunContext) -> None:
     ctx.run.write_measurements("install", rows)
     if whole is not None:
         whole.write()
+
+
+def round_range(config: Config) -> RoundRange:
+    """Timed installs: the configured rounds, or under a budget as :func:`repeated_rounds` says."""
+    return repeated_rounds(config.rounds)
 
 
 def _state(outcomes: dict[tuple[str, str], Outcome], whole: Any) -> dict[str, Any]:

@@ -29,7 +29,8 @@ pyperf inside containers, done so that variants compare fairly on a noisy shared
 A round (one container) is the unit of replication: values of one container share its state
 (its page cache, its CPU phase on a shared host) and differ less than values of two containers.
 So every mode runs at least four rounds, enough for a test between two variants, and the file
-records which runs each round added (``basebench_round_runs``). "fast" is about pyperf's
+records which runs each round added (``basebench_round_runs``). "quick" is 4 rounds x 1
+process x 3 values (the least a test can use, for a time budget), "fast" is about pyperf's
 ``--fast`` (4 rounds x 3 processes x 2 values), "default" pyperf's defaults (20 x 3) and
 "rigorous" those of ``--rigorous`` (40 x 3): pyperf's ``--fast`` and ``--rigorous`` override
 ``--processes``, so the counts are passed explicitly, split into rounds. Peak RSS per worker is
@@ -38,7 +39,9 @@ pyperf's ``mem_max_rss`` run metadata.
 
 from __future__ import annotations
 
+import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,7 +52,9 @@ from typing import Any
 
 from rich.markup import escape
 
+from basebench.budget import RoundRange
 from basebench.checkpoints import GroupCheckpoints
+from basebench.config import Config
 from basebench.cpus import parse_cpus
 from basebench.errors import MeasurementFailed, UserError
 from basebench.labels import WORKLOAD as WORKLOAD_LABEL
@@ -57,6 +62,7 @@ from basebench.labels import label
 from basebench.measure._context import RunContext, container_hostname
 from basebench.measure._workload_image import Allocator, WorkloadImage, ensure_workload_image
 from basebench.paths import IMAGES_DIR
+from basebench.report.stats import MIN_ROUNDS
 from basebench.results import PYPERF_TAG_PREFIX, ROUND_RUNS_KEY, RUNTIME_ALLOCATORS_KEY
 from basebench.results import RUNTIME_CPUS_KEY as CPUS_META_KEY
 from basebench.runtime_manifest import RUNTIME_DIR, Workload, load_manifest
@@ -110,8 +116,20 @@ class PyperfPlan:
     def describe(self) -> str:
         return f"{self.mode}: {self.rounds} round(s) of pyperf {' '.join(self.options)}"
 
+    def round_range(self) -> RoundRange:
+        """The mode's rounds; under a time budget at least the rounds a test needs, the
+        mode's when they fit, and up to twice as many while a series' interval is wide."""
+        if self.rounds <= 1:
+            return RoundRange.constant(self.rounds)
+        least = min(self.rounds, MIN_ROUNDS)
+        return RoundRange(self.rounds, least, self.rounds, self.rounds * 2)
+
 
 PYPERF_PLANS = {
+    # the least a test can use: 4 rounds of one process (one warmup, 3 values), so a round
+    # costs a container start and about half a second of work; the rounds, not the
+    # processes, are the replication (the time budget adds rounds where a series is wide)
+    "quick": PyperfPlan("quick", 4, ("--processes", "1", "--values", "3")),
     # about pyperf --fast (10 processes x 2 values, +1 warmup each) as 4 rounds of 3 processes:
     # the round is the unit of replication, and a test needs a few of them per side
     "fast": PyperfPlan("fast", 4, ("--processes", "3", "--values", "2")),
@@ -438,9 +456,15 @@ def run_runtime(
         record_cpusets(ctx, jobs)
         checkpoints = ctx.checkpoints(GROUP)
         resumed = _restore(checkpoints, jobs)
-        for r in range(resumed, plan.rounds):
+        limits = plan.round_range()
+
+        def spread() -> list[list[float]]:
+            return [round_medians(j) for j in jobs if not j.failed and j.host_file.is_file()]
+
+        for r in ctx.rounds(GROUP, resumed, limits, spread):
             pending = [j for j in interleaved(jobs, r) if not j.failed]
-            with ctx.step(GROUP, f"round {r + 1}/{plan.rounds}: {len(pending)} pyperf runs"):
+            label = ctx.round_label(limits, r)
+            with ctx.step(GROUP, f"{label}: {len(pending)} pyperf runs"):
                 for job in pending:
                     try:
                         _run_once(ctx, job, plan)
@@ -450,7 +474,8 @@ def run_runtime(
             # The pyperf files so far, kept in the run folder: a stop in a later round (the
             # temporary folder goes) loses no finished round, and --resume goes on from here.
             files = [j.host_file for j in jobs if j.host_file.is_file()]
-            checkpoints.save_with_files(r + 1, plan.rounds, _jobs_state(jobs), files)
+            total = ctx.round_total(limits, r + 1)
+            checkpoints.save_with_files(r + 1, total, _jobs_state(jobs), files)
         for job in jobs:
             if job.failed or not job.host_file.is_file():
                 continue
@@ -464,6 +489,20 @@ def run_runtime(
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
     return written
+
+
+def round_medians(job: Job) -> list[float]:
+    """The median value of each finished round of ``job`` (the unit of replication)."""
+    data = json.loads(job.host_file.read_text())
+    runs = [run for bench in data.get("benchmarks", []) for run in bench.get("runs", [])]
+    ends = job.runs_after_round
+    medians: list[float] = []
+    for i, end in enumerate(ends):
+        start = ends[i - 1] if i else 0
+        values = [v for run in runs[start:end] for v in run.get("values") or []]
+        if values:
+            medians.append(statistics.median(values))
+    return medians
 
 
 _JOB_FIELDS = ("loops", "rounds_done", "runs_after_round", "failed")
@@ -489,6 +528,11 @@ def _restore(checkpoints: GroupCheckpoints, jobs: Sequence[Job]) -> int:
         if job.file_name in files:
             shutil.copy2(files[job.file_name], job.host_file)
     return last.done
+
+
+def round_range(config: Config) -> RoundRange:
+    """The pyperf mode's rounds (see :meth:`PyperfPlan.round_range`)."""
+    return PYPERF_PLANS[config.pyperf_mode].round_range()
 
 
 def measure(ctx: RunContext) -> None:

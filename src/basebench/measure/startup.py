@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from basebench.budget import RoundRange
+from basebench.config import Config
 from basebench.measure._context import ImageUnderTest, RunContext
 from basebench.results import Measurement
 
@@ -71,23 +73,45 @@ Key = tuple[tuple[str, str, str], str]
 
 
 def measure(ctx: RunContext) -> None:
-    rounds = max(1, ctx.config.startup_rounds)
+    limits = round_range(ctx.config)
     images = list({_key(image): image for image in ctx.images}.values())
     checkpoints = ctx.checkpoints("startup")
     # Rounds finished before an interruption (basebench run --resume) are not measured again.
     resumed = checkpoints.resume_from()
     samples, broken = _restore(resumed.state)
-    with ctx.step("startup", f"{len(images)} images × {rounds} rounds"):
-        for round_index in range(resumed.done, rounds):
+    what = f"{len(images)} images × " + (
+        f"{limits.fixed} rounds"
+        if ctx.budget is None
+        else f"{limits.least}-{limits.most} rounds (budget)"
+    )
+
+    def spread() -> list[list[float]]:
+        return [values for key, values in samples.items() if key not in broken]
+
+    with ctx.step("startup", what):
+        for round_index in ctx.rounds("startup", resumed.done, limits, spread):
             # A host probe per round: the load this group ran under, for `compare`.
             ctx.probe_host("startup")
             # Rotate the order each round: no image is always first after an idle period.
             shift = round_index % len(images)
             for image in images[shift:] + images[:shift]:
                 _time_image(ctx, image, samples, broken)
-            checkpoints.save(round_index + 1, rounds, _state(samples, broken))
+            total = ctx.round_total(limits, round_index + 1)
+            checkpoints.save(round_index + 1, total, _state(samples, broken))
     for image in images:
         _write(ctx, image, samples)
+
+
+#: Under a time budget, start-up runs at least this many rounds (a start-up is one value).
+LEAST_ROUNDS = 5
+
+
+def round_range(config: Config) -> RoundRange:
+    """The configured rounds; under a budget at least :data:`LEAST_ROUNDS`, and up to the
+    configured count while a series' interval is wide."""
+    rounds = max(1, config.startup_rounds)
+    least = min(rounds, LEAST_ROUNDS)
+    return RoundRange(rounds, least, least, rounds)
 
 
 def _time_image(

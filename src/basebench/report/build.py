@@ -41,7 +41,7 @@ from basebench.report.frame import (
     pick_baseline,
 )
 from basebench.report.optimisation import compile_blocks
-from basebench.report.overhead import harness_blocks
+from basebench.report.overhead import budget_blocks, harness_blocks
 from basebench.report.own_app import OwnApp, blocking_problems, verdict_blocks
 from basebench.report.reading import how_to_read
 from basebench.report.recommend import (
@@ -186,6 +186,7 @@ def build_document(
     doc.add(*how_to_read(frame))
     doc.add(*group_sections(ctx))
     doc.add(*_conditions_section(frame, metas, probes))
+    doc.add(*budget_blocks(metas))
     doc.add(*harness_blocks(metas))
     doc.add(*_validation_blocks(validation))
     return doc, summary

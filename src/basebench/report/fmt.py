@@ -102,6 +102,11 @@ def untested_text(rounds: int) -> str:
     return f"untested (n = {rounds})"
 
 
+def rounds_note(rounds: int) -> str:
+    """``n = 3``, or ``n = 1, untested`` below the rounds a test needs."""
+    return f"n = {rounds}" + (", untested" if rounds < MIN_ROUNDS else "")
+
+
 def verdict(estimate: float, significant: bool, *, rounds: int | None = None) -> str:
     """Plain words for a ratio new/reference (smaller is better).
 

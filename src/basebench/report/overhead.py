@@ -1,5 +1,7 @@
-"""The harness's share of each group's wall time (run.json's ``harness``, see
-:mod:`basebench.measure._overhead`): wall minus the timed work, and where it is known to go."""
+"""How a run spent its time: the harness's share of each group's wall time (run.json's
+``harness``, see :mod:`basebench.measure._overhead`: wall minus the timed work, and where it is
+known to go), and under ``--time-budget`` what each group got and why (run.json's ``budget``,
+see :mod:`basebench.budget`)."""
 
 from __future__ import annotations
 
@@ -76,6 +78,84 @@ def harness_blocks(metas: Sequence[Mapping[str, Any]]) -> list[Block]:
                 ["Group", "Wall", "Timed", "Overhead", "Share", "Where it is known to go"],
                 rows,
                 caption=f"run `{meta.get('run_id', '?')}`",
+            )
+        )
+    return blocks
+
+
+#: What one round of each group is, for a reader of the budget table.
+ROUND_INCLUDES = {
+    "build": "a cold build (`--no-cache`) of every strategy on every base: download, compile "
+    "and image export included (the bases and builder images are there already)",
+    "install": "an offline install of each package alone in a fresh container, from the run's "
+    "wheelhouse (the downloads are done once before the rounds and not timed)",
+    "startup": "one container start of each command on each image",
+    "runtime": "one container per series (workload × base × allocator) running pyperf",
+    "size": "one pass: sizes are exact, not timed",
+    "pull": "a cold pull of each base",
+    "http": "one load test of each server",
+}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _wall(meta: Mapping[str, Any]) -> float | None:
+    from datetime import datetime
+
+    try:
+        started = datetime.fromisoformat(str(meta["started"]))
+        finished = datetime.fromisoformat(str(meta["finished"]))
+    except (KeyError, ValueError):
+        return None
+    return (finished - started).total_seconds()
+
+
+def budget_blocks(metas: Sequence[Mapping[str, Any]]) -> list[Block]:
+    """A table per run made under ``--time-budget``: each group's rounds and why they stopped
+    there (runs without a budget: no block)."""
+    blocks: list[Block] = []
+    for meta in metas:
+        budget = meta.get("budget")
+        if not isinstance(budget, dict):
+            continue
+        if not blocks:
+            blocks.append(Heading("Time budget"))
+            blocks.append(
+                Para(
+                    "Rounds were decided as the run went (`--time-budget`): each group ran its "
+                    "least rounds; builds and installs added rounds up to the 3 a test needs "
+                    "while the next round fitted the budget left after setting aside the later "
+                    "groups' least; beyond that a group added rounds only while a series' 95 % "
+                    f"interval was wider than ±{float(budget.get('precision', 0.05)):.0%} / √2 "
+                    "and within its share of the budget. That rule reads the spread of the "
+                    "values, never a difference or a p-value, so it cannot chase significance. "
+                    "A metric with fewer than 3 rounds is labelled untested in the tables above."
+                )
+            )
+        wall = _wall(meta)
+        spent = f", the whole run {_duration(wall)} from start to report" if wall else ""
+        rows = []
+        for group, entry in (budget.get("groups") or {}).items():
+            times = [float(s) for s in entry.get("round_s") or []]
+            each = f"{_duration(sum(times) / len(times))}" if times else "–"
+            rows.append(
+                [
+                    group,
+                    str(entry.get("rounds", 0)),
+                    each,
+                    str(entry.get("stopped", "")),
+                    ROUND_INCLUDES.get(group, ""),
+                ]
+            )
+        blocks.append(
+            Table(
+                ["Group", "Rounds", "A round took", "Why it stopped there", "A round is"],
+                rows,
+                caption=f"run `{meta.get('run_id', '?')}`: budget "
+                f"{_duration(float(budget.get('time_budget_s', 0)))}, measuring took "
+                f"{_duration(float(budget.get('spent_s', 0)))}{spent}",
             )
         )
     return blocks

@@ -33,7 +33,7 @@ from basebench.report.analysis import (
     series_spread,
 )
 from basebench.report.doc import Block, Bullets, Heading, Para, Table
-from basebench.report.fmt import quantity
+from basebench.report.fmt import quantity, rounds_note
 from basebench.report.frame import Configs, default_allocator
 from basebench.report.stats import Interval, Spread
 
@@ -348,7 +348,7 @@ def costs(chosen: Candidate, other: Candidate | None) -> list[str]:
         delta = chosen.build_s - other.build_s
         n = min(chosen.build.n if chosen.build else 0, other.build.n if other.build else 0)
         sign = "+" if delta >= 0 else "-"
-        lines.append(f"{sign}{abs(delta):.1f} s build (n = {n})")
+        lines.append(f"{sign}{abs(delta):.1f} s build ({rounds_note(n)})")
     else:
         lines.append("build time: no data")
     lines.append(_runtime_difference(chosen, other))
@@ -459,7 +459,7 @@ def recommendation_blocks(choices: Sequence[Choice]) -> list[Block]:
 def _costs_of(c: Candidate) -> str:
     size = quantity(c.size, "bytes") + " compressed" if not math.isnan(c.size) else "size: no data"
     if c.build is not None and c.build.n:
-        build = f"built in {c.build_s:.1f} s (n = {c.build.n})"
+        build = f"built in {c.build_s:.1f} s ({rounds_note(c.build.n)})"
     else:
         build = "build time: no data"
     return f"its app image: {size}, {build}, runtime {_runtime_text(c)}"
@@ -483,7 +483,9 @@ def _front_table(choice: Choice) -> Table:
             f"**{c.strategy}** (chosen)" if c == choice.chosen else c.strategy,
             c.config,
             quantity(c.size, "bytes") + (" ¹" if c.caveat else ""),
-            f"{c.build_s:.1f} s (n = {c.build.n})" if c.build is not None and c.build.n else "–",
+            f"{c.build_s:.1f} s ({rounds_note(c.build.n)})"
+            if c.build is not None and c.build.n
+            else "–",
             _runtime_text(c),
         ]
         for c in shown

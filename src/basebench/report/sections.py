@@ -110,7 +110,7 @@ def metric_table(frame: pd.DataFrame, configs: Configs, caption: str = "") -> Ta
         unit = str(sub["unit"].iloc[0])
         spreads = [series_spread(sub[sub["config"] == cfg]) for cfg in cfgs]
         cells = [spread_text(sp, unit) for sp in spreads]
-        body.append([*key_values, n_column(spreads), *cells])
+        body.append([*key_values, n_column(spreads, timed=unit == "s"), *cells])
     columns = [k.capitalize() for k in keys] + ["n", *cfgs]
     align = ["l"] * len(keys) + ["r"] * (len(cfgs) + 1)
     return Table(
@@ -123,13 +123,17 @@ def metric_table(frame: pd.DataFrame, configs: Configs, caption: str = "") -> Ta
     )
 
 
-def n_column(spreads: Sequence[Spread]) -> str:
-    """One n for a row when every config has the same, else each config's in column order."""
+def n_column(spreads: Sequence[Spread], *, timed: bool = False) -> str:
+    """One n for a row when every config has the same, else each config's in column order;
+    a ``timed`` row with fewer rounds than a test needs on a side says "untested" (a size is
+    exact: one value is all there is)."""
     texts = [n_text(sp) for sp in spreads]
     present = [t for t in texts if t != "–"]
-    if present and len(set(present)) == 1:
-        return present[0]
-    return " / ".join(texts)
+    text = present[0] if present and len(set(present)) == 1 else " / ".join(texts)
+    counts = [sp.n for sp in spreads if sp.n]
+    if timed and counts and min(counts) < MIN_ROUNDS:
+        text += ", untested"
+    return text
 
 
 def _omitted(name: str) -> Para:
