@@ -519,3 +519,34 @@ def test_bench_builds_skips_without_a_work_file():
     # 5: pytest collected nothing, the module skipped itself before defining a test.
     assert result.returncode == 5, result.stdout + result.stderr
     assert f"{WORK_ENV} not set" in result.stdout
+
+
+def test_every_build_line_reaches_the_console_after_pytests_dots(tmp_path):
+    # pytest -q prints a "." per finished test with no newline: the next build's progress
+    # line then starts after it, and must still be shown (only the first one was, before).
+    import io
+
+    from fakes import FakeEngine, make_context, said
+
+    from basebench.measure._build_work import PROGRESS_PREFIX
+    from basebench.measure.builds import _follow
+
+    ctx = make_context(tmp_path, FakeEngine())
+    lines = [
+        f"{PROGRESS_PREFIX}  build a: 24 s\n",
+        f".{PROGRESS_PREFIX}  build b: 30 s\n",
+        "=== pytest-benchmark's wide table ===\n",
+        f".{PROGRESS_PREFIX}  build c: 28 s\n",
+    ]
+
+    class Proc:
+        stdout = io.StringIO("".join(lines))
+
+        def wait(self) -> int:
+            return 0
+
+    log = io.StringIO()
+    _follow(ctx, cast(subprocess.Popen[str], Proc()), log)
+    text = said(ctx)
+    assert all(f"build {name}:" in text for name in "abc")
+    assert "wide table" not in text and "wide table" in log.getvalue()

@@ -150,8 +150,10 @@ def _follow(ctx: RunContext, proc: subprocess.Popen[str], log: TextIO) -> None:
     try:
         for line in proc.stdout:
             log.write(line)
-            if line.startswith(PROGRESS_PREFIX):
-                ctx.say(line[len(PROGRESS_PREFIX) :].rstrip("\n"))
+            # Not only at the start: pytest's "." for the test before has no newline of its own.
+            _, found, message = line.partition(PROGRESS_PREFIX)
+            if found:
+                ctx.say(message.rstrip("\n"))
         proc.wait()
     except BaseException as exc:
         # Stopped (Ctrl-C, SIGTERM, SIGHUP): the child stops its build and removes what it
