@@ -363,10 +363,11 @@ class Budget:
 
     def group_done(self, group: str, wall_s: float) -> None:
         """Keep what ``group`` cost for the next run's plan (nothing learnt from 0 rounds)."""
-        entry = self.groups.get(group)
-        if entry is None or not entry.round_s:
-            if entry is None or not entry.stopped.startswith("not measured"):
+        entry = self.groups.setdefault(group, GroupBudget())
+        if not entry.round_s:
+            if not entry.stopped.startswith("not measured"):
                 # A group without rounds (sizes): all of it is its one-off work.
+                entry.stopped = entry.stopped or "one pass: no rounds to decide"
                 self.estimates.record(group, self.signature, GroupCost(wall_s, 0.0))
             return
         rounds = sum(entry.round_s)

@@ -280,3 +280,11 @@ def test_a_timed_row_below_the_rounds_a_test_needs_says_untested() -> None:
     assert n_column([one, one]) == "1"  # a size is exact
     assert rounds_note(1) == "n = 1, untested"
     assert rounds_note(3) == "n = 3"
+
+
+def test_a_group_without_rounds_is_one_pass(tmp_path: Path) -> None:
+    budget, _ = _budget(900, ["size"], {}, tmp_path)
+    assert budget.admits("size")
+    budget.group_done("size", 120)
+    assert budget.groups["size"].stopped == "one pass: no rounds to decide"
+    assert budget.cost("size") == GroupCost(120, 0)

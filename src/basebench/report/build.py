@@ -32,7 +32,7 @@ from basebench.report.doc import (
 )
 from basebench.report.doc import to_markdown as doc_to_markdown
 from basebench.report.export import data_frame, ratio_frame, schema_json
-from basebench.report.fmt import interval_text, n_text, quantity, spread_text, verdict
+from basebench.report.fmt import interval_text, quantity, rounds_note, spread_text, verdict
 from basebench.report.frame import (
     Configs,
     check_run_dirs,
@@ -41,7 +41,7 @@ from basebench.report.frame import (
     pick_baseline,
 )
 from basebench.report.optimisation import compile_blocks
-from basebench.report.overhead import budget_blocks, harness_blocks
+from basebench.report.overhead import budget_blocks, budget_skipped, harness_blocks
 from basebench.report.own_app import OwnApp, blocking_problems, verdict_blocks
 from basebench.report.reading import how_to_read
 from basebench.report.recommend import (
@@ -173,7 +173,7 @@ def build_document(
     # recommendation and the runtime section.
     ctx = ReportContext(frame, configs, out, style, metas, resolved)
     rows = summarise(frame, configs, ctx.ratios)
-    summary = summary_table(rows, configs)
+    summary = summary_table(rows, configs, not_measured=budget_skipped(metas))
     headlines = allocator_headlines(frame, configs, ctx.ratios)
     choices = choose(frame, configs, _team_rows(rows, ctx.own_app), preference, headlines)
     problems = blocking_problems(frame, configs, ctx.own_app)
@@ -247,7 +247,11 @@ def _reference_name(rows: Sequence[SummaryRow]) -> str:
     return ", ".join(refs) if refs else "reference"
 
 
-def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
+def summary_table(
+    rows: Sequence[SummaryRow], configs: Configs, not_measured: Mapping[str, str] | None = None
+) -> Table:
+    """``not_measured``: why a group has no data (a time budget left it out), by group."""
+    skipped = dict(not_measured or {})
     columns = [
         "Variant",
         "libc",
@@ -261,9 +265,10 @@ def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
     body = []
     for row in rows:
         if row.build is not None:
-            build = f"{spread_text(row.build, 's')} ({row.build_strategy}, n = {n_text(row.build)})"
+            note = rounds_note(row.build.n)
+            build = f"{spread_text(row.build, 's')} ({row.build_strategy}, {note})"
         else:
-            build = "–"
+            build = skipped.get("build", "–")
         if row.installs:
             failures = f"{len(row.failed)} of {row.installs}"
             if row.failed:
@@ -271,7 +276,7 @@ def summary_table(rows: Sequence[SummaryRow], configs: Configs) -> Table:
             if row.sdist:
                 failures += f"; {len(row.sdist)} from source"
         else:
-            failures = "–"
+            failures = skipped.get("install", "–")
         runtime, word = _runtime_cells(row)
         body.append(
             [

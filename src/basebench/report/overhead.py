@@ -97,6 +97,13 @@ ROUND_INCLUDES = {
 }
 
 
+def _run_order(group: str) -> int:
+    """Where ``group`` runs in a run (groups unknown to this version last)."""
+    from basebench.groups import GROUP_NAMES
+
+    return GROUP_NAMES.index(group) if group in GROUP_NAMES else len(GROUP_NAMES)
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
@@ -110,6 +117,16 @@ def _wall(meta: Mapping[str, Any]) -> float | None:
     except (KeyError, ValueError):
         return None
     return (finished - started).total_seconds()
+
+
+def budget_skipped(metas: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The groups a time budget left out of the runs, as a table cell says it."""
+    skipped: dict[str, str] = {}
+    for meta in metas:
+        for group, entry in ((meta.get("budget") or {}).get("groups") or {}).items():
+            if str(entry.get("stopped", "")).startswith("not measured"):
+                skipped[group] = "not measured (time budget, see Conditions)"
+    return skipped
 
 
 def budget_blocks(metas: Sequence[Mapping[str, Any]]) -> list[Block]:
@@ -137,15 +154,19 @@ def budget_blocks(metas: Sequence[Mapping[str, Any]]) -> list[Block]:
         wall = _wall(meta)
         spent = f", the whole run {_duration(wall)} from start to report" if wall else ""
         rows = []
-        for group, entry in (budget.get("groups") or {}).items():
+        groups = dict(budget.get("groups") or {})
+        for group in sorted(groups, key=_run_order):
+            entry = groups[group]
             times = [float(s) for s in entry.get("round_s") or []]
             each = f"{_duration(sum(times) / len(times))}" if times else "–"
+            stopped = str(entry.get("stopped") or "")
+            one_pass = not times and not stopped.startswith("not measured")
             rows.append(
                 [
                     group,
-                    str(entry.get("rounds", 0)),
+                    "one pass" if one_pass else str(entry.get("rounds", 0)),
                     each,
-                    str(entry.get("stopped", "")),
+                    stopped or "one pass: no rounds to decide",
                     ROUND_INCLUDES.get(group, ""),
                 ]
             )
