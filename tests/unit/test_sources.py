@@ -102,3 +102,18 @@ def test_choose_takes_a_release_over_its_release_candidate() -> None:
         for v in ("3.14.0-1", "3.14.0~rc3-1")
     ]
     assert choose(sid, "3.14").version == "3.14.0-1"
+
+
+def test_a_failed_index_download_on_the_bridge_suggests_the_hosts_network(tmp_path, monkeypatch):
+    from fakes import FakeEngine
+
+    from basebench.engine import RunResult
+    from basebench.local import sources
+
+    monkeypatch.setattr(sources, "ensure_rootfs", lambda engine, suite: "rootfs:trixie")
+    monkeypatch.setattr(sources, "_cache_path", lambda: tmp_path / "python-sources.json")
+    failed = RunResult(100, "W: Failed to fetch ... Temporary failure resolving\n", 1.0)
+    with pytest.raises(UserError, match="add --network host") as caught:
+        sources.discover(FakeEngine(failed), refresh=True)
+    assert "could not read Debian's Sources index" in str(caught.value)
+    assert not (tmp_path / "python-sources.json").exists()

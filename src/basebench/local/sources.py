@@ -165,9 +165,17 @@ def discover(engine: Engine, *, refresh: bool = False) -> list[PythonSource]:
         return [PythonSource(**entry) for entry in json.loads(cache.read_text())]
     result = run_with_apt(engine, _DISCOVER_SCRIPT.format(suites=" ".join(SERVED_SUITES)))
     if result.exit_code != 0:
+        hint = ""
+        if engine.network.mode == "bridge":
+            # Seen on a second dockerd started with --bridge=none: names do not resolve there.
+            hint = (
+                "\nThe container ran on Docker's bridge network: on an engine without one "
+                "(dockerd --bridge=none), or whose bridge cannot resolve names, add --network host."
+            )
         raise UserError(
             "could not read Debian's Sources index (apt-get update failed in a container):\n"
             + "\n".join(result.output.splitlines()[-10:])
+            + hint
         )
     sources = parse_sources(result.output)
     if not sources:
