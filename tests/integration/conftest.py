@@ -115,10 +115,15 @@ class SecondEngine:
 
 @pytest.fixture(scope="module")
 def second_engine() -> Iterator[SecondEngine]:
-    """A second dockerd (Debian's docker.io; root) with a socket, data root, exec root, pid file
-    and config of its own, no bridge and no iptables rules: the main engine's data, network and
-    configuration are never touched. It has no registry and starts empty. Stopped, and its
-    folder removed, at the end; a missing dockerd is an error, never a skip."""
+    """A second dockerd (Debian's docker.io; root) with a socket, data root, exec root, pid file,
+    config and bridge interface of its own, and no iptables rules: the main engine's data,
+    network and configuration are never touched. It has no registry and starts empty. Stopped,
+    its bridge and its folder removed, at the end; a missing dockerd is an error, never a skip.
+
+    Not ``--bridge=none``: a dockerd started so deletes the interface ``docker0``, the main
+    engine's, whose containers on the bridge network then fail to start ("could not find bridge
+    docker0") until it is restarted. That is how a cold bootstrap on a second engine broke this
+    machine's engine for every later download."""
     dockerd = shutil.which("dockerd")
     if dockerd is None:
         raise RuntimeError("dockerd is not installed: `apt-get install docker.io` (.ci/setup does)")
@@ -127,6 +132,7 @@ def second_engine() -> Iterator[SecondEngine]:
     (folder / "daemon.json").write_text("{}\n")  # none of /etc/docker/daemon.json's settings
     address = f"unix://{folder}/docker.sock"
     log = folder / "dockerd.log"
+    bridge = f"bbt{secrets.token_hex(4)}"  # an interface name has at most 15 characters
     command = [
         dockerd,
         f"--host={address}",
@@ -134,10 +140,11 @@ def second_engine() -> Iterator[SecondEngine]:
         f"--exec-root={folder / 'exec'}",
         f"--pidfile={folder / 'dockerd.pid'}",
         f"--config-file={folder / 'daemon.json'}",
-        "--bridge=none",
+        f"--bridge={bridge}",
         "--iptables=false",
         "--ip-masq=false",
     ]
+    _add_bridge(bridge)
     with log.open("w") as log_file:
         # A session of its own: its containerd goes with it, and no Ctrl-C meant for pytest.
         process = subprocess.Popen(
@@ -150,7 +157,19 @@ def second_engine() -> Iterator[SecondEngine]:
         yield SecondEngine(address, folder / "data", log)
     finally:
         _stop_daemon(process)
+        subprocess.run(["ip", "link", "delete", bridge], check=False, capture_output=True)
         _remove_daemon_folder(folder)
+
+
+def _add_bridge(name: str) -> None:
+    """A bridge interface with an address of its own (dockerd takes its subnet from it)."""
+    subnet = f"10.213.{secrets.randbelow(250) + 1}"
+    for command in (
+        ["ip", "link", "add", name, "type", "bridge"],
+        ["ip", "addr", "add", f"{subnet}.1/24", "dev", name],
+        ["ip", "link", "set", name, "up"],
+    ):
+        subprocess.run(command, check=True, capture_output=True)
 
 
 def _engine_answers(address: str) -> bool:

@@ -79,3 +79,20 @@ def test_every_call_goes_to_the_engine_docker_host_names(
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     assert f"image {base_tag}" in cleaned.stdout
     assert not remote.image_exists(built.image_id) and not remote.image_exists(probe)
+
+
+def test_the_second_engine_leaves_the_main_engines_bridge(second_engine: SecondEngine) -> None:
+    # A dockerd started with --bridge=none deletes docker0, the main engine's bridge: its
+    # containers on the bridge network then fail to start until it is restarted.
+    main = Engine()
+    options = main.client.networks.get("bridge").attrs.get("Options") or {}
+    interface = options.get("com.docker.network.bridge.name", "docker0")
+    shown = subprocess.run(["ip", "link", "show", interface], capture_output=True, text=True)
+    assert shown.returncode == 0, f"the main engine's bridge {interface} is gone: {shown.stderr}"
+    tag, command = ensure_probe_image(main)
+    container = main.client.containers.create(tag, [command], network="bridge")
+    try:
+        container.start()  # "could not find bridge docker0" when it is gone
+        assert container.wait(timeout=60)["StatusCode"] == 0
+    finally:
+        container.remove(force=True)
