@@ -219,6 +219,8 @@ class GroupBudget:
     stopped: str = ""
     #: Rule 3's last reading: the widest series' relative half-width (NaN: not read).
     widest: float = math.nan
+    #: The group loops over rounds (sizes do not: one pass).
+    in_rounds: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -296,6 +298,7 @@ class Budget:
     ) -> Iterator[int]:
         """The round indices ``group`` runs from ``start``: its least, then rules 2 and 3."""
         entry = self.groups.setdefault(group, GroupBudget())
+        entry.in_rounds = True
         # The allowance is fixed when the group starts: later groups keep their reserve.
         deadline = self.clock() + self.left() - self.reserve_after(group)
         entry.allowance_s = max(0.0, deadline - self.clock())
@@ -361,9 +364,13 @@ class Budget:
 
     # ---- afterwards ---------------------------------------------------------------------
 
-    def group_done(self, group: str, wall_s: float) -> None:
-        """Keep what ``group`` cost for the next run's plan (nothing learnt from 0 rounds)."""
+    def group_done(self, group: str, wall_s: float, *, representative: bool = True) -> None:
+        """Keep what ``group`` cost for the next run's plan. Nothing is learnt from a group
+        that finished no round, or whose run was not ``representative`` (it failed, or was
+        stopped): its cost would tell the next run that it is nearly free."""
         entry = self.groups.setdefault(group, GroupBudget())
+        if not representative or (entry.in_rounds and not entry.round_s):
+            return
         if not entry.round_s:
             if not entry.stopped.startswith("not measured"):
                 # A group without rounds (sizes): all of it is its one-off work.

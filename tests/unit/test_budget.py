@@ -288,3 +288,16 @@ def test_a_group_without_rounds_is_one_pass(tmp_path: Path) -> None:
     budget.group_done("size", 120)
     assert budget.groups["size"].stopped == "one pass: no rounds to decide"
     assert budget.cost("size") == GroupCost(120, 0)
+
+
+def test_a_failed_or_stopped_group_teaches_the_next_run_nothing(tmp_path: Path) -> None:
+    budget, clock = _budget(900, ["build", "install"], {}, tmp_path)
+    for _ in budget.rounds("build", 0, repeated_rounds(1)):
+        break  # stopped during its first round
+    budget.group_done("build", 7.5)
+    budget.admits("install")
+    assert _run(budget, clock, "install", repeated_rounds(1), cost=0.01) == 3
+    budget.group_done("install", 5.0, representative=False)  # every download had failed
+    again, _ = _budget(900, ["build", "install"], {}, tmp_path)
+    assert again.estimates.get("build", "sig") is None
+    assert again.estimates.get("install", "sig") is None

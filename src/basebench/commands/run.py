@@ -202,10 +202,13 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
             continue
         ctx.ledger.group = group.name
         before = set(ctx.run.measurements_dir.glob("*.json"))
+        failures_before = len(ctx.failures)
+        ended = False  # the group ended by itself (not stopped by a signal or a lost engine)
         start = time.perf_counter()
         try:
             with ctx.only(in_shard):
                 load(group.measure)(ctx)
+            ended = True
         except UserError as exc:
             ctx.fail(group.name, "group", exc)
         except UNFORESEEN as exc:
@@ -217,7 +220,9 @@ def _measure(ctx: RunContext, cells: list[Cell] | None = None) -> None:
             harness[group.name] = accounting(wall, timed, ctx.ledger.untimed.get(group.name, {}))
             ctx.run.update_meta(harness=harness)
             if ctx.budget is not None:
-                ctx.budget.group_done(group.name, wall)
+                # A failed or stopped group's cost is not what it costs: not kept.
+                typical = ended and len(ctx.failures) == failures_before
+                ctx.budget.group_done(group.name, wall, representative=typical)
                 ctx.run.update_meta(budget=ctx.budget.as_dict())
         checkpoints.finish()
 
