@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from basebench.budget import short_duration
 from basebench.report.doc import Block, Heading, Para, Table
 
 #: The suite's goal: the harness takes at most this share of a group's wall time.
@@ -104,10 +105,6 @@ def _run_order(group: str) -> int:
     return GROUP_NAMES.index(group) if group in GROUP_NAMES else len(GROUP_NAMES)
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
 def _wall(meta: Mapping[str, Any]) -> float | None:
     from datetime import datetime
 
@@ -152,13 +149,13 @@ def budget_blocks(metas: Sequence[Mapping[str, Any]]) -> list[Block]:
                 )
             )
         wall = _wall(meta)
-        spent = f", the whole run {_duration(wall)} from start to report" if wall else ""
+        spent = f", the whole run {short_duration(wall)} from start to report" if wall else ""
         rows = []
         groups = dict(budget.get("groups") or {})
         for group in sorted(groups, key=_run_order):
             entry = groups[group]
             times = [float(s) for s in entry.get("round_s") or []]
-            each = f"{_duration(sum(times) / len(times))}" if times else "–"
+            each = f"{short_duration(sum(times) / len(times))}" if times else "–"
             stopped = str(entry.get("stopped") or "")
             one_pass = not times and not stopped.startswith("not measured")
             rows.append(
@@ -175,8 +172,8 @@ def budget_blocks(metas: Sequence[Mapping[str, Any]]) -> list[Block]:
                 ["Group", "Rounds", "A round took", "Why it stopped there", "A round is"],
                 rows,
                 caption=f"run `{meta.get('run_id', '?')}`: budget "
-                f"{_duration(float(budget.get('time_budget_s', 0)))}, measuring took "
-                f"{_duration(float(budget.get('spent_s', 0)))}{spent}",
+                f"{short_duration(float(budget.get('time_budget_s', 0)))}, measuring took "
+                f"{short_duration(float(budget.get('spent_s', 0)))}{spent}",
             )
         )
     return blocks
